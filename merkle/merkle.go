@@ -182,3 +182,10 @@ func (p Proof) VerifyLeafHash(root, leaf Node, index, leafCount int) error {
 func (p Proof) Verify(root Node, data []byte, index, leafCount int) error {
 	return p.VerifyLeafHash(root, LeafHash(data), index, leafCount)
 }
+
+// LeafHashes sets out[i] to the leaf hash of data[i*size:(i+1)*size].
+func LeafHashes(out []Node, data []byte, size int) {
+	for i := range out {
+		out[i] = LeafHash(data[i*size : (i+1)*size])
+	}
+}

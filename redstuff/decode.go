@@ -1,0 +1,171 @@
+package redstuff
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/merkle"
+)
+
+// Consistency selects the check that follows decoding a blob (spec 1.8).
+type Consistency int
+
+const (
+	// ConsistencyDefault re-derives each systematic sliver of the decoding
+	// axis that was not supplied and checks its hash against the metadata.
+	ConsistencyDefault Consistency = iota
+	// ConsistencyStrict re-encodes the whole blob and compares the blob ID.
+	ConsistencyStrict
+	// ConsistencySkip checks nothing after decoding (the supplied slivers
+	// must still have been verified).
+	ConsistencySkip
+)
+
+func (c Consistency) String() string {
+	switch c {
+	case ConsistencyStrict:
+		return "strict"
+	case ConsistencySkip:
+		return "skip"
+	}
+	return "default"
+}
+
+// ErrInconsistent: a decoded blob fails its consistency check.
+var ErrInconsistent = errors.New("redstuff: decoded blob is inconsistent with its metadata")
+
+// Decode rebuilds a blob from slivers of one axis: any k_p primary or k_s
+// secondary slivers (extra ones are ignored). The slivers must already have
+// been verified against md (VerifySliver); Decode checks their shapes, then
+// applies the consistency check.
+func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consistency) ([]byte, error) {
+	if len(slivers) == 0 {
+		return nil, fmt.Errorf("%w: no slivers", ErrNotEnoughSymbols)
+	}
+	t := slivers[0].Type
+	code := e.code(t.Orthogonal()) // the code along which slivers of type t are the symbols
+	k, n := code.K(), e.p.N()
+	s, err := e.p.SymbolSize(md.UnencodedLength)
+	if err != nil {
+		return nil, err
+	}
+	use := make([]*Sliver, 0, k)
+	seen := make([]bool, n)
+	for i := range slivers {
+		sl := &slivers[i]
+		if sl.Type != t {
+			return nil, fmt.Errorf("%w: mixed sliver types", ErrSliverShape)
+		}
+		if _, err := e.checkShape(sl, &md.Metadata); err != nil {
+			return nil, err
+		}
+		if seen[sl.Index] || len(use) == k {
+			continue
+		}
+		seen[sl.Index] = true
+		use = append(use, sl)
+	}
+	if len(use) < k {
+		return nil, fmt.Errorf("%w: %d %s slivers of %d needed", ErrNotEnoughSymbols, len(use), t, k)
+	}
+
+	// Each sliver is one shard of the code; its symbols are the codewords.
+	per := e.code(t).K() // symbols per sliver
+	lay := newSymLayout(s)
+	plen := lay.packedLen(per)
+	buf := make([]byte, n*plen)
+	shards := make([][]byte, n)
+	for _, sl := range use {
+		sh := buf[int(sl.Index)*plen : (int(sl.Index)+1)*plen]
+		lay.packMany(sh, 0, sl.Data, per)
+		shards[sl.Index] = sh
+	}
+	if err := code.ReconstructData(shards); err != nil {
+		return nil, err
+	}
+	kp, ks := e.p.PrimarySymbols(), e.p.SecondarySymbols()
+	out := make([]byte, kp*ks*s)
+	if t == blob.Primary {
+		// Originals are primary slivers 0..k_p-1: the rows, in order.
+		for r := range kp {
+			lay.unpackMany(out[r*ks*s:(r+1)*ks*s], shards[r], 0, ks)
+		}
+	} else {
+		// Originals are secondary slivers 0..k_s-1: the columns.
+		for c := range ks {
+			for r := range kp {
+				lay.unpack(out[(r*ks+c)*s:(r*ks+c+1)*s], shards[c], r)
+			}
+		}
+	}
+	blobBytes := out[:md.UnencodedLength]
+
+	switch check {
+	case ConsistencySkip:
+	case ConsistencyStrict:
+		got, err := e.Metadata(blobBytes)
+		if err != nil {
+			return nil, err
+		}
+		if got.ID != md.ID {
+			return nil, fmt.Errorf("%w: re-encoding gives blob ID %v, want %v", ErrInconsistent, got.ID, md.ID)
+		}
+	default:
+		if err := e.checkSystematic(md, t, out, s, seen); err != nil {
+			return nil, err
+		}
+	}
+	return blobBytes, nil
+}
+
+// checkSystematic re-derives the systematic slivers of axis t (rows 0..k_p-1
+// for primary, columns 0..k_s-1 for secondary) that were not supplied and
+// compares their hashes with the metadata, expanding them together.
+func (e *Encoder) checkSystematic(md *blob.MetadataWithID, t blob.SliverType, matrix []byte, s int, supplied []bool) error {
+	kp, ks, n := e.p.PrimarySymbols(), e.p.SecondarySymbols(), e.p.N()
+	count, per := kp, ks
+	if t == blob.Secondary {
+		count, per = ks, kp
+	}
+	var idx []int
+	for i := range count {
+		if !supplied[i] {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	var (
+		mu       sync.Mutex
+		mismatch error
+	)
+	parallelFor(e.workers, len(idx), max(1, (len(idx)+2*e.workers-1)/(2*e.workers)), func(_ int, lo, hi int) {
+		src := make([][]byte, hi-lo)
+		dst := make([][]byte, hi-lo)
+		for i := lo; i < hi; i++ {
+			src[i-lo] = make([]byte, per*s)
+			if t == blob.Primary {
+				copy(src[i-lo], matrix[idx[i]*ks*s:(idx[i]+1)*ks*s])
+			} else {
+				for r := range kp {
+					copy(src[i-lo][r*s:(r+1)*s], matrix[(r*ks+idx[i])*s:(r*ks+idx[i]+1)*s])
+				}
+			}
+			dst[i-lo] = make([]byte, n*s)
+		}
+		e.expandMany(e.code(t), s, src, dst)
+		leaves := make([]merkle.Node, n)
+		for i := lo; i < hi; i++ {
+			merkle.LeafHashes(leaves, dst[i-lo], s)
+			if merkle.Root(leaves) != metadataHash(&md.Metadata, t, idx[i]) {
+				mu.Lock()
+				mismatch = fmt.Errorf("%w: systematic %s sliver %d", ErrInconsistent, t, idx[i])
+				mu.Unlock()
+			}
+		}
+	})
+	return mismatch
+}

@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// benchResult is one size's figures (the --json form).
+type benchResult struct {
+	Op          string    `json:"op"`
+	NShards     int       `json:"nShards"`
+	Size        int64     `json:"size"`
+	SymbolSize  int       `json:"symbolSize"`
+	Runs        int       `json:"runs"`
+	Workers     int       `json:"workers"`
+	SecondsMin  float64   `json:"secondsMin"`
+	SecondsMed  float64   `json:"secondsMedian"`
+	MBpsMedian  float64   `json:"mbPerSecondMedian"`
+	PeakRSS     int64     `json:"peakRssBytes"`
+	PeakPerBlob float64   `json:"peakRssPerBlobSize"`
+	Seconds     []float64 `json:"seconds"`
+	BlobID      string    `json:"blobId"`
+}
+
+func newBenchCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the codec: encode (metadata and blob ID) and decode",
+	}
+	cmd.AddCommand(newBenchOpCmd(e, "encode", "Time computing the metadata and blob ID of random blobs"),
+		newBenchOpCmd(e, "decode", "Time decoding random blobs from k_p primary slivers (none systematic)"))
+	return cmd
+}
+
+func newBenchOpCmd(e *env, op, short string) *cobra.Command {
+	var (
+		nShards int
+		sizes   []string
+		runs    int
+		workers int
+		cpuProf string
+	)
+	cmd := &cobra.Command{
+		Use:   op,
+		Short: short,
+		Long: short + ".\nEach size runs --runs times; the table reports the fastest and the median time, the\n" +
+			"throughput at the median, and the peak resident memory of the process during a run\n" +
+			"(the blob itself included), also as a multiple of the blob size.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := blob.NewParams(nShards)
+			if err != nil {
+				return err
+			}
+			if runs < 1 {
+				return errors.New("--runs must be at least 1")
+			}
+			if workers <= 0 {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			enc, err := redstuff.NewEncoder(p, redstuff.WithWorkers(workers))
+			if err != nil {
+				return err
+			}
+			if cpuProf != "" {
+				f, err := os.Create(cpuProf)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			var results []benchResult
+			for _, s := range sizes {
+				size, err := parseSize(s)
+				if err != nil {
+					return err
+				}
+				if uint64(size) > p.MaxBlobSize() {
+					return fmt.Errorf("%s: %w", s, blob.ErrTooLarge)
+				}
+				r, err := benchOne(e, enc, op, size, runs)
+				if err != nil {
+					return err
+				}
+				r.Workers = workers
+				results = append(results, r)
+			}
+			if e.json {
+				return e.printJSON(results)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "op\tn\tsize\truns\tmin\tmedian\tMB/s (median)\tpeak RSS\tpeak/size\t\n")
+			for _, r := range results {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%.1f\t%s\t%.3g\t\n", r.Op, r.NShards, humanBytes(r.Size), r.Runs,
+					fmtSeconds(r.SecondsMin), fmtSeconds(r.SecondsMed), r.MBpsMedian, humanBytes(r.PeakRSS), r.PeakPerBlob)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards")
+	cmd.Flags().StringSliceVar(&sizes, "size", []string{"1B", "1MiB", "32MiB", "256MiB"}, "blob sizes (B, KiB, MiB, GiB, KB, MB, GB); repeat or separate with commas")
+	cmd.Flags().IntVar(&runs, "runs", 3, "runs per size")
+	cmd.Flags().IntVar(&workers, "workers", 0, "goroutines per encode or decode (default GOMAXPROCS)")
+	cmd.Flags().StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of all runs to this file")
+	return cmd
+}
+
+func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (benchResult, error) {
+	p := enc.Params()
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := 0; i+8 <= len(data); i += 8 {
+		v := rng.Uint64()
+		for j := range 8 {
+			data[i+j] = byte(v >> (8 * j))
+		}
+	}
+	s, _ := p.SymbolSize(uint64(size))
+	res := benchResult{Op: op, NShards: p.N(), Size: size, SymbolSize: s, Runs: runs}
+
+	var md blob.MetadataWithID
+	var slivers []redstuff.Sliver
+	if op == "decode" {
+		x, err := enc.Encode(data)
+		if err != nil {
+			return res, err
+		}
+		md = x.Metadata
+		// The worst case: k_p primary slivers, none of them systematic.
+		kp := p.PrimarySymbols()
+		for i := p.N() - kp; i < p.N(); i++ {
+			sl := x.Primary(i)
+			sl.Data = slices.Clone(sl.Data)
+			slivers = append(slivers, sl)
+		}
+		x = nil
+		res.BlobID = md.ID.String()
+	}
+	for run := range runs {
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		start := time.Now()
+		switch op {
+		case "encode":
+			m, err := enc.Metadata(data)
+			if err != nil {
+				return res, err
+			}
+			res.BlobID = m.ID.String()
+		case "decode":
+			out, err := enc.Decode(&md, slivers, redstuff.ConsistencyDefault)
+			if err != nil {
+				return res, err
+			}
+			if int64(len(out)) != size || (size > 0 && out[size-1] != data[size-1]) {
+				return res, errors.New("decode returned the wrong bytes")
+			}
+		}
+		d := time.Since(start).Seconds()
+		res.Seconds = append(res.Seconds, d)
+		res.PeakRSS = max(res.PeakRSS, peakRSS())
+		fmt.Fprintf(e.stderr, "%s %s run %d/%d: %s\n", op, humanBytes(size), run+1, runs, fmtSeconds(d))
+	}
+	sorted := slices.Clone(res.Seconds)
+	slices.Sort(sorted)
+	res.SecondsMin = sorted[0]
+	res.SecondsMed = sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		res.SecondsMed = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	}
+	if res.SecondsMed > 0 {
+		res.MBpsMedian = float64(size) / 1e6 / res.SecondsMed
+	}
+	if size > 0 {
+		res.PeakPerBlob = float64(res.PeakRSS) / float64(size)
+	}
+	return res, nil
+}
+
+// resetPeakRSS resets the kernel's peak-RSS counter of this process (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS reads VmHWM (peak resident set) from /proc/self/status, in bytes.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// parseSize parses sizes like 1B, 10KiB, 32MiB, 1GiB, 5MB or a plain byte count.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(v), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return v * mult, nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func fmtSeconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.1fms", s*1000)
+	}
+	return fmt.Sprintf("%.3fs", s)
+}

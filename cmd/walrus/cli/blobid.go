@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// DefaultShards is the shard count of Walrus Mainnet and Testnet.
+const DefaultShards = 1000
+
+// blobIDOutput is Walrus's BlobIdOutput.
+type blobIDOutput struct {
+	BlobID          blob.ID `json:"blobId"`
+	File            string  `json:"file"`
+	UnencodedLength uint64  `json:"unencodedLength"`
+	EncodingType    string  `json:"encodingType"`
+}
+
+func newBlobIDCmd(e *env) *cobra.Command {
+	var nShards int
+	cmd := &cobra.Command{
+		Use:   "blob-id FILE",
+		Short: "Compute the blob ID of a file offline",
+		Long: "Encodes FILE with RedStuff (RS2) for the given number of shards and prints its blob ID.\n" +
+			"Without --n-shards it uses 1000, the shard count of Walrus Mainnet and Testnet.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := blob.NewParams(nShards)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			enc, err := redstuff.NewEncoder(p)
+			if err != nil {
+				return err
+			}
+			md, err := enc.Metadata(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if e.json {
+				return e.printJSON(blobIDOutput{BlobID: md.ID, File: args[0], UnencodedLength: md.UnencodedLength, EncodingType: md.EncodingType.String()})
+			}
+			_, err = fmt.Fprintln(e.stdout, md.ID)
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards of the network")
+	return cmd
+}
+
+func newConvertBlobIDCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "convert-blob-id DECIMAL",
+		Short: "Convert a blob ID from its decimal (u256) form to base64url",
+		Long:  "Converts the decimal form of a blob ID, as Sui explorers show it (a u256 read little-endian), to the URL-safe base64 form.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := blob.IDFromDecimal(args[0])
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(id)
+			}
+			_, err = fmt.Fprintln(e.stdout, id)
+			return err
+		},
+	}
+}

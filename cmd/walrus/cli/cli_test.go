@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Run(args, strings.NewReader(""), &o, &e)
+	return o.String(), e.String(), code
+}
+
+func writeFile(t *testing.T, content []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "blob.bin")
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBlobID(t *testing.T) {
+	f := writeFile(t, []byte("walrus blob id v1 regression test"))
+	out, errOut, code := run(t, "blob-id", f, "--n-shards", "10")
+	if code != 0 || out != "RcU82Mwf-CFkv1LaI_2qcpANwpGUuG3TMwnVzZxD2kY\n" || errOut != "" {
+		t.Fatalf("code %d out %q err %q", code, out, errOut)
+	}
+	out, _, code = run(t, "blob-id", f, "--n-shards", "10", "--json")
+	var j map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &j) != nil {
+		t.Fatalf("json: %d %q", code, out)
+	}
+	if j["blobId"] != "RcU82Mwf-CFkv1LaI_2qcpANwpGUuG3TMwnVzZxD2kY" || j["unencodedLength"] != float64(33) || j["file"] != f || j["encodingType"] != "RS2" {
+		t.Fatalf("json fields %v", j)
+	}
+	// The default shard count is Mainnet's 1000 (Walrus docs vector).
+	out, _, code = run(t, "blob-id", writeFile(t, []byte("some other string")))
+	if code != 0 || strings.TrimSpace(out) != "M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk" {
+		t.Fatalf("default n: %d %q", code, out)
+	}
+}
+
+func TestBlobIDErrors(t *testing.T) {
+	small := writeFile(t, []byte("x"))
+	big := writeFile(t, make([]byte, 2*3*65534+1)) // k_p·k_s·65534 + 1 at n = 4
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"blob-id", filepath.Join(t.TempDir(), "missing")}, "no such file"},
+		{[]string{"blob-id", small, "--n-shards", "3"}, "unsupported number of shards"},
+		{[]string{"blob-id", small, "--n-shards", "70000"}, "unsupported number of shards"},
+		{[]string{"blob-id", big, "--n-shards", "4"}, "too large"},
+		{[]string{"blob-id"}, "accepts 1 arg"},
+		{[]string{"convert-blob-id", "12x"}, "invalid blob ID"},
+	} {
+		out, errOut, code := run(t, c.args...)
+		if code == 0 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "walrus: ") {
+			t.Errorf("%v: code %d out %q err %q", c.args, code, out, errOut)
+		}
+	}
+}
+
+func TestConvertBlobID(t *testing.T) {
+	const dec = "32047538705383907710745794627166216794695117628018721399077707816295890470213"
+	out, _, code := run(t, "convert-blob-id", dec)
+	if code != 0 || out != "RcU82Mwf-CFkv1LaI_2qcpANwpGUuG3TMwnVzZxD2kY\n" {
+		t.Fatalf("%d %q", code, out)
+	}
+	out, _, code = run(t, "convert-blob-id", dec, "--json")
+	if code != 0 || strings.TrimSpace(out) != `"RcU82Mwf-CFkv1LaI_2qcpANwpGUuG3TMwnVzZxD2kY"` {
+		t.Fatalf("json %d %q", code, out)
+	}
+}
+
+func TestBenchJSON(t *testing.T) {
+	for _, op := range []string{"encode", "decode"} {
+		out, _, code := run(t, "bench", op, "--n-shards", "10", "--size", "1B,100KiB", "--runs", "2", "--json")
+		var res []benchResult
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res) != 2 {
+			t.Fatalf("%s: %d %q", op, code, out)
+		}
+		if res[1].Size != 100<<10 || len(res[1].Seconds) != 2 || res[1].SecondsMin <= 0 || res[1].BlobID == "" {
+			t.Fatalf("%s: %+v", op, res[1])
+		}
+	}
+	if _, errOut, code := run(t, "bench", "encode", "--size", "12QB"); code == 0 || !strings.Contains(errOut, "invalid size") {
+		t.Fatalf("bad size: %d %q", code, errOut)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string]int64{"1B": 1, "1MiB": 1 << 20, "32MiB": 32 << 20, "256MiB": 256 << 20, "5MB": 5e6, "7": 7, "2KiB": 2048} {
+		if got, err := parseSize(s); err != nil || got != want {
+			t.Errorf("%s: %d %v", s, got, err)
+		}
+	}
+}

@@ -451,6 +451,9 @@ func UnmarshalDecodingSymbolMap(b []byte) (map[uint16][]EitherDecodingSymbol, er
 		}
 		last = int(k)
 		m := d.Len(65535, 4)
+		if d.Err() == nil {
+			out[k] = make([]EitherDecodingSymbol, 0, m)
+		}
 		for j := 0; j < m && d.Err() == nil; j++ {
 			var s EitherDecodingSymbol
 			s.Target = blob.SliverType(d.Tag(2))

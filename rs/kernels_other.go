@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package rs
+
+var hasAVX2 = false
+
+func useAVX2()    {}
+func useGeneric() {}
+
+// Impl names the active kernels.
+func Impl() string { return "generic" }

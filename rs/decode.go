@@ -120,7 +120,8 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 	outEnd := c.position(missing[len(missing)-1]) + 1
 
 	seg := segmentBytes(l, n)
-	work := newShardViews(n, seg)
+	work := views(&c.decPool, n)
+	defer c.decPool.Put(work)
 	for off := 0; off < l; off += seg {
 		w := min(seg, l-off)
 		v := work.at(seg, w)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // Errors returned by the encoder and decoder.
@@ -44,6 +45,9 @@ type Code struct {
 	k, r int
 	high bool
 	m    int // chunk size: next_pow2(r) for high rate, next_pow2(k) for low rate
+
+	encPool sync.Pool // *shardViews of 2·m segments of segMax(m) bytes
+	decPool sync.Pool // *shardViews of N segments of segMax(N) bytes
 }
 
 // New returns the code for k originals and r recovery shards.
@@ -69,6 +73,17 @@ func (c *Code) R() int { return c.r }
 
 // High reports whether this is the high-rate code.
 func (c *Code) High() bool { return c.high }
+
+// segMax is the widest segment segmentBytes returns for count shards.
+func segMax(count int) int { return segmentBytes(1<<62, count) }
+
+// views takes a set of count segment views from pool (or allocates one).
+func views(pool *sync.Pool, count int) *shardViews {
+	if v, ok := pool.Get().(*shardViews); ok {
+		return v
+	}
+	return newShardViews(count, segMax(count))
+}
 
 // segmentBytes picks how much of each shard one pass works on, so that the
 // work buffer of `count` shard segments stays cache-sized.
@@ -129,7 +144,9 @@ func (c *Code) Encode(originals, recovery [][]byte) error {
 		return nil
 	}
 	seg := segmentBytes(l, c.m)
-	work, tmp := newShardViews(c.m, seg), newShardViews(c.m, seg)
+	work, tmp := views(&c.encPool, c.m), views(&c.encPool, c.m)
+	defer c.encPool.Put(work)
+	defer c.encPool.Put(tmp)
 	for off := 0; off < l; off += seg {
 		w := min(seg, l-off)
 		if c.high {

@@ -12,6 +12,7 @@ const blockSize = 64
 type mulTable struct {
 	lo, hi [256]uint16
 	nib    [8][16]byte
+	gf     [16]uint64 // GF2P8AFFINEQB matrices, see affineMatrices
 }
 
 var mulTables [order]atomic.Pointer[mulTable]
@@ -39,6 +40,7 @@ func tableFor(logM uint16) *mulTable {
 			t.nib[4+p][v] = byte(prod >> 8)
 		}
 	}
+	t.gf = affineMatrices(lm)
 	mulTables[logM].CompareAndSwap(nil, t)
 	return mulTables[logM].Load()
 }
@@ -140,4 +142,35 @@ func ifftButterfly(x, y []byte, logM uint16) {
 	if logM != modulus {
 		kMulAdd(x, y, tableFor(logM))
 	}
+}
+
+// affineMatrices returns multiplication by the element with log lm as
+// GF(2) bit matrices for GF2P8AFFINEQB over a 64-byte block (32 low bytes,
+// then 32 high bytes). Multiplication is GF(2)-linear, so with x = lo | hi<<8:
+// product low byte = A_ll·lo ⊕ A_hl·hi, high byte = A_lh·lo ⊕ A_hh·hi.
+// The first eight qwords apply A_ll to the low half and A_hh to the high half
+// of a block; the next eight apply A_hl and A_lh to the block with its halves
+// swapped; XOR gives the product block.
+//
+// In the instruction, output bit i of a byte is the parity of the input byte
+// AND matrix byte 7-i.
+func affineMatrices(lm uint16) (m [16]uint64) {
+	matrix := func(in, out uint) uint64 { // in, out: 0 = low byte, 8 = high byte
+		var a uint64
+		for i := range uint(8) {
+			var row uint64
+			for b := range uint(8) {
+				p := mulLog(uint16(1)<<(in+b), lm)
+				row |= uint64(p>>(out+i)&1) << b
+			}
+			a |= row << (8 * (7 - i))
+		}
+		return a
+	}
+	all, ahh, ahl, alh := matrix(0, 0), matrix(8, 8), matrix(8, 0), matrix(0, 8)
+	for i := range 4 {
+		m[i], m[4+i] = all, ahh
+		m[8+i], m[12+i] = ahl, alh
+	}
+	return m
 }

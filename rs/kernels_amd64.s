@@ -155,3 +155,166 @@ ifft_loop:
 ifft_done:
 	VZEROUPPER
 	RET
+
+// AVX-512 + GFNI kernels. A block is one ZMM (low bytes in the lower 256
+// bits). Z8 = [A_ll | A_hh], Z9 = [A_hl | A_lh]; the product of block Z0 is
+// affine(Z0, Z8) ^ affine(swap(Z0), Z9). Two blocks per iteration.
+#define LOADGF \
+	VMOVDQU64 0(AX), Z8 \
+	VMOVDQU64 64(AX), Z9
+
+// GFMUL(src, tmp): src = src·m, using tmp.
+#define GFMUL(src, tmp) \
+	VSHUFI64X2     $0x4e, src, src, tmp \
+	VGF2P8AFFINEQB $0, Z8, src, src \
+	VGF2P8AFFINEQB $0, Z9, tmp, tmp \
+	VPXORQ         tmp, src, src
+
+// func mulAddGFNI(x, y []byte, t *[16]uint64): x ^= y·m
+TEXT ·mulAddGFNI(SB), NOSPLIT, $0-56
+	MOVQ x_base+0(FP), DI
+	MOVQ y_base+24(FP), SI
+	MOVQ y_len+32(FP), CX
+	MOVQ t+48(FP), AX
+	LOADGF
+	SHRQ $6, CX
+
+gmuladd_loop2:
+	CMPQ CX, $2
+	JB   gmuladd_tail
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z1
+	GFMUL(Z0, Z2)
+	GFMUL(Z1, Z3)
+	VPXORQ    (DI), Z0, Z0
+	VPXORQ    64(DI), Z1, Z1
+	VMOVDQU64 Z0, (DI)
+	VMOVDQU64 Z1, 64(DI)
+	ADDQ      $128, SI
+	ADDQ      $128, DI
+	SUBQ      $2, CX
+	JMP       gmuladd_loop2
+
+gmuladd_tail:
+	TESTQ CX, CX
+	JZ    gmuladd_done
+	VMOVDQU64 (SI), Z0
+	GFMUL(Z0, Z2)
+	VPXORQ    (DI), Z0, Z0
+	VMOVDQU64 Z0, (DI)
+
+gmuladd_done:
+	VZEROUPPER
+	RET
+
+// func mulGFNI(x, y []byte, t *[16]uint64): x = y·m
+TEXT ·mulGFNI(SB), NOSPLIT, $0-56
+	MOVQ x_base+0(FP), DI
+	MOVQ y_base+24(FP), SI
+	MOVQ y_len+32(FP), CX
+	MOVQ t+48(FP), AX
+	LOADGF
+	SHRQ $6, CX
+	JZ   gmul_done
+
+gmul_loop:
+	VMOVDQU64 (SI), Z0
+	GFMUL(Z0, Z2)
+	VMOVDQU64 Z0, (DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       gmul_loop
+
+gmul_done:
+	VZEROUPPER
+	RET
+
+// func fftButterflyGFNI(x, y []byte, t *[16]uint64): x ^= y·m; y ^= x
+TEXT ·fftButterflyGFNI(SB), NOSPLIT, $0-56
+	MOVQ x_base+0(FP), DI
+	MOVQ y_base+24(FP), SI
+	MOVQ y_len+32(FP), CX
+	MOVQ t+48(FP), AX
+	LOADGF
+	SHRQ $6, CX
+
+gfft_loop2:
+	CMPQ CX, $2
+	JB   gfft_tail
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQA64 Z0, Z4
+	VMOVDQA64 Z1, Z5
+	GFMUL(Z0, Z2)
+	GFMUL(Z1, Z3)
+	VPXORQ    (DI), Z0, Z0
+	VPXORQ    64(DI), Z1, Z1
+	VMOVDQU64 Z0, (DI)
+	VMOVDQU64 Z1, 64(DI)
+	VPXORQ    Z4, Z0, Z0
+	VPXORQ    Z5, Z1, Z1
+	VMOVDQU64 Z0, (SI)
+	VMOVDQU64 Z1, 64(SI)
+	ADDQ      $128, SI
+	ADDQ      $128, DI
+	SUBQ      $2, CX
+	JMP       gfft_loop2
+
+gfft_tail:
+	TESTQ CX, CX
+	JZ    gfft_done
+	VMOVDQU64 (SI), Z0
+	VMOVDQA64 Z0, Z4
+	GFMUL(Z0, Z2)
+	VPXORQ    (DI), Z0, Z0
+	VMOVDQU64 Z0, (DI)
+	VPXORQ    Z4, Z0, Z0
+	VMOVDQU64 Z0, (SI)
+
+gfft_done:
+	VZEROUPPER
+	RET
+
+// func ifftButterflyGFNI(x, y []byte, t *[16]uint64): y ^= x; x ^= y·m
+TEXT ·ifftButterflyGFNI(SB), NOSPLIT, $0-56
+	MOVQ x_base+0(FP), DI
+	MOVQ y_base+24(FP), SI
+	MOVQ y_len+32(FP), CX
+	MOVQ t+48(FP), AX
+	LOADGF
+	SHRQ $6, CX
+
+gifft_loop2:
+	CMPQ CX, $2
+	JB   gifft_tail
+	VMOVDQU64 (DI), Z4
+	VMOVDQU64 64(DI), Z5
+	VPXORQ    (SI), Z4, Z0
+	VPXORQ    64(SI), Z5, Z1
+	VMOVDQU64 Z0, (SI)
+	VMOVDQU64 Z1, 64(SI)
+	GFMUL(Z0, Z2)
+	GFMUL(Z1, Z3)
+	VPXORQ    Z4, Z0, Z0
+	VPXORQ    Z5, Z1, Z1
+	VMOVDQU64 Z0, (DI)
+	VMOVDQU64 Z1, 64(DI)
+	ADDQ      $128, SI
+	ADDQ      $128, DI
+	SUBQ      $2, CX
+	JMP       gifft_loop2
+
+gifft_tail:
+	TESTQ CX, CX
+	JZ    gifft_done
+	VMOVDQU64 (DI), Z4
+	VPXORQ    (SI), Z4, Z0
+	VMOVDQU64 Z0, (SI)
+	GFMUL(Z0, Z2)
+	VPXORQ    Z4, Z0, Z0
+	VMOVDQU64 Z0, (DI)
+
+gifft_done:
+	VZEROUPPER
+	RET

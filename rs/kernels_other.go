@@ -2,9 +2,13 @@
 
 package rs
 
-var hasAVX2 = false
+var (
+	hasAVX2 = false
+	hasGFNI = false
+)
 
 func useAVX2()    {}
+func useGFNI()    {}
 func useGeneric() {}
 
 // Impl names the active kernels.

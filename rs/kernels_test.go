@@ -6,8 +6,44 @@ import (
 	"testing"
 )
 
-// The active kernels agree with the generic ones on random data and multipliers.
+// simdPaths lists the SIMD kernel sets this CPU runs, with how to select them.
+func simdPaths() map[string]func() {
+	p := map[string]func(){}
+	if hasAVX2 {
+		p["avx2"] = useAVX2
+	}
+	if hasGFNI {
+		p["avx512-gfni"] = useGFNI
+	}
+	return p
+}
+
+// restoreKernels re-selects the default kernels.
+func restoreKernels() {
+	switch {
+	case hasGFNI:
+		useGFNI()
+	case hasAVX2:
+		useAVX2()
+	default:
+		useGeneric()
+	}
+}
+
+// Every SIMD path agrees with the generic kernels on random data and multipliers.
 func TestKernelsMatchGeneric(t *testing.T) {
+	paths := simdPaths()
+	if len(paths) == 0 {
+		t.Skip("no SIMD kernels on this CPU")
+	}
+	defer restoreKernels()
+	for name, use := range paths {
+		use()
+		t.Run(name, testKernelsMatchGeneric)
+	}
+}
+
+func testKernelsMatchGeneric(t *testing.T) {
 	initTables()
 	rng := rand.New(rand.NewPCG(5, 5))
 	type kernel func(x, y []byte, t *mulTable)
@@ -53,15 +89,44 @@ func TestKernelsMatchGeneric(t *testing.T) {
 	}
 }
 
-// The vector suite passes on the generic kernels too (on amd64 the SIMD ones
-// are the default and run in every other test).
-func TestVectorsGenericKernels(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("generic kernels are already the default")
+// The vector suite passes on every kernel set (the default one runs it in
+// the other tests too).
+func TestVectorsAllKernels(t *testing.T) {
+	paths := simdPaths()
+	paths["generic"] = useGeneric
+	defer restoreKernels()
+	for name, use := range paths {
+		use()
+		t.Run(name, func(t *testing.T) {
+			TestRawVectors(t)
+			TestSmallVectors(t)
+			TestDecodeRandomPatterns(t)
+		})
 	}
-	useGeneric()
-	defer useAVX2()
-	TestRawVectors(t)
-	TestSmallVectors(t)
-	TestDecodeRandomPatterns(t)
+}
+
+// BenchmarkKernels compares the kernel sets in one run (bytes = both shards):
+//
+//	go test -run '^$' -bench Kernels -count 6 ./rs | benchstat -col /path -
+func BenchmarkKernels(b *testing.B) {
+	paths := simdPaths()
+	paths["generic"] = useGeneric
+	defer restoreKernels()
+	initTables()
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, y := randShards(rng, 1, 8192)[0], randShards(rng, 1, 8192)[0]
+	tab := tableFor(12345)
+	for _, name := range []string{"generic", "avx2", "avx512-gfni"} {
+		use, ok := paths[name]
+		if !ok {
+			continue
+		}
+		b.Run("path="+name, func(b *testing.B) {
+			use()
+			b.SetBytes(int64(len(x) + len(y)))
+			for b.Loop() {
+				kFFTButterfly(x, y, tab)
+			}
+		})
+	}
 }

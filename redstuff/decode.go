@@ -71,33 +71,45 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 		return nil, fmt.Errorf("%w: %d %s slivers of %d needed", ErrNotEnoughSymbols, len(use), t, k)
 	}
 
-	// Each sliver is one shard of the code; its symbols are the codewords.
-	per := e.code(t).K() // symbols per sliver
-	lay := newSymLayout(s)
-	plen := lay.packedLen(per)
-	buf := make([]byte, n*plen)
-	shards := make([][]byte, n)
-	for _, sl := range use {
-		sh := buf[int(sl.Index)*plen : (int(sl.Index)+1)*plen]
-		lay.packMany(sh, 0, sl.Data, per)
-		shards[sl.Index] = sh
-	}
-	if err := code.ReconstructData(shards); err != nil {
-		return nil, err
-	}
+	// Each sliver is one shard of the code and its symbols are the codewords,
+	// so the slivers are decoded in batches of symbol positions, in parallel,
+	// straight into the message matrix.
 	kp, ks := e.p.PrimarySymbols(), e.p.SecondarySymbols()
+	per := e.code(t).K() // symbols per sliver
 	out := make([]byte, kp*ks*s)
-	if t == blob.Primary {
-		// Originals are primary slivers 0..k_p-1: the rows, in order.
-		for r := range kp {
-			lay.unpackMany(out[r*ks*s:(r+1)*ks*s], shards[r], 0, ks)
+	lay := newSymLayout(s)
+	arenas := make([]arena, e.workers)
+	errs := make([]error, e.workers)
+	parallelFor(e.workers, per, batch(per, e.workers, lay.stride), func(w, c0, c1 int) {
+		a := &arenas[w]
+		cnt := c1 - c0
+		sh := a.shardSet(len(use)+k, lay.packedLen(cnt))
+		shards := make([][]byte, n)
+		for o := range k { // room for missing originals, reused by ReconstructData
+			shards[o] = sh[len(use)+o][:0]
 		}
-	} else {
-		// Originals are secondary slivers 0..k_s-1: the columns.
-		for c := range ks {
-			for r := range kp {
-				lay.unpack(out[(r*ks+c)*s:(r*ks+c+1)*s], shards[c], r)
+		for i, sl := range use {
+			lay.packMany(sh[i], 0, sl.Data[c0*s:c1*s], cnt)
+			shards[sl.Index] = sh[i]
+		}
+		if err := code.ReconstructData(shards); err != nil {
+			errs[w] = err
+			return
+		}
+		// Originals: rows 0..k_p-1 (primary) or columns 0..k_s-1 (secondary).
+		for o := range k {
+			if t == blob.Primary { // row o, columns c0..c1
+				lay.unpackMany(out[(o*ks+c0)*s:(o*ks+c1)*s], shards[o], 0, cnt)
+				continue
 			}
+			for c := c0; c < c1; c++ { // column o, row c
+				lay.unpack(out[(c*ks+o)*s:(c*ks+o+1)*s], shards[o], c-c0)
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
 	blobBytes := out[:md.UnencodedLength]

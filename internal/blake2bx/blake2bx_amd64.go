@@ -23,8 +23,11 @@ type params struct {
 	lastHi  uint64 // 32: bytes 64-127
 }
 
+// hash16AVX512 hashes n >= 1 messages of p.length-1 bytes that start stride
+// bytes apart, 16 at a time (see blake2bx_amd64.s).
+//
 //go:noescape
-func hash8AVX512(out *[32]byte, data *byte, stride int, groups int, p *params)
+func hash16AVX512(out *[32]byte, data *byte, stride int, n int, p *params)
 
 // lowBits returns a mask of the n lowest bits, n in [0, 64].
 func lowBits(n int) uint64 {
@@ -55,22 +58,19 @@ func newParams(prefix byte, size int) params {
 }
 
 func sum256Prefixed(out [][32]byte, prefix byte, data []byte, size int) {
-	n := len(out)
-	if !useAVX512 || size == 0 || n < 8 {
+	if !useAVX512 || size == 0 || len(out) < minAVX512 {
 		sumGeneric(out, prefix, data, size)
 		return
 	}
 	sumAVX512(out, prefix, data, size)
 }
 
-// sumAVX512 needs len(out) >= 8 and size > 0. A count that is not a multiple
-// of 8 ends with one more group over the last 8 messages, which recomputes
-// (and rewrites identically) up to 7 digests.
+// minAVX512 is the smallest batch for which the AVX-512 kernel beats the
+// generic code (a lone message is faster in scalar code).
+const minAVX512 = 2
+
+// sumAVX512 needs len(out) >= 1 and size > 0.
 func sumAVX512(out [][32]byte, prefix byte, data []byte, size int) {
-	n := len(out)
 	p := newParams(prefix, size)
-	hash8AVX512(&out[0], &data[0], size, n/8, &p)
-	if n%8 != 0 {
-		hash8AVX512(&out[n-8], &data[(n-8)*size], size, 1, &p)
-	}
+	hash16AVX512(&out[0], &data[0], size, len(out), &p)
 }

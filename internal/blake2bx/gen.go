@@ -142,10 +142,20 @@ func genGo() []byte {
 	return src
 }
 
-// genAVX512 writes the 8-lane AVX-512 compression. Register use inside a block:
-// Z0-Z15 hold the state words v0..v15 (one message per 64-bit lane) and Z16-Z31
-// the message words m0..m15; before the state is loaded Z0-Z15 serve as
-// scratch for the message transposition.
+// Stack frame of the AVX-512 kernel (offsets from the hardware SP).
+const (
+	frameMsg   = 0    // transposed message words: group g, word j at frameMsg + 1024*g + 64*j
+	frameH     = 2048 // chaining values: group g, word i at frameH + 512*g + 64*i
+	frameLanes = 3072 // 16 lane pointers (message start - 1)
+	frameOut   = 3200 // 16 digests for a partial last group
+	frameSize  = 3712
+)
+
+// genAVX512 writes the 16-lane AVX-512 kernel: two groups of eight messages,
+// one message per 64-bit lane. During the rounds Z0-Z15 hold the state words
+// v0..v15 of group 0 and Z16-Z31 those of group 1; the message words are
+// memory operands. The two groups give the out-of-order core two independent
+// dependency chains, which matters because the rounds are latency bound.
 func genAVX512() []byte {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -174,49 +184,73 @@ func genAVX512() []byte {
 		p("GLOBL %s<>(SB), RODATA|NOPTR, $64\n\n", pm.name)
 	}
 
-	p(`// func hash8AVX512(out *[32]byte, data *byte, stride int, groups int, p *params)
+	p(`// func hash16AVX512(out *[32]byte, data *byte, stride int, n int, p *params)
 //
-// Hashes groups*8 messages: message i is prefix ‖ data[i*stride : i*stride+size]
-// (size = p.length-1) and its digest goes to out[i]. Registers:
-//   DI  output pointer (advances 256 bytes per group)
-//   SI  data-1 of lane 0 of the current group
-//   R8  stride, R11 3*stride, R12 5*stride, R13 7*stride
-//   R9  groups left, R10 params
-//   AX  lane-0 address of the current block (SI + 128*k), BX block index k
-//   CX, DX, R14 scratch
-// The stack frame holds the chaining value h: 8 rows of 64 bytes (word i of all lanes).
-TEXT ·hash8AVX512(SB), NOSPLIT, $512-40
-	MOVQ out+0(FP), DI
+// Hashes n >= 1 messages: message i is prefix ‖ data[i*stride : i*stride+size]
+// (size = p.length-1) and its digest goes to out[i]. Messages are taken 16 at
+// a time; in a last, partial group the missing lanes repeat the last message
+// and their digests are dropped. Registers:
+//   DI  output pointer (advances 512 bytes per group)
+//   SI  address of message 0 of the current group, minus 1
+//   R8  stride, R9 messages left, R10 params, R11 live lanes in this group
+//   AX  offset of the current block (128*k), BX block index k
+//   CX, DX, R12, R14 scratch
+// Each lane reads block k of its message as 128 bytes at lane pointer+AX
+// under the byte masks K1 (bytes 0-63) and K2 (64-127), which exclude the
+// prefix position and the bytes past the end: masked-out bytes load as zero
+// and are never accessed, so no read leaves the message.
+TEXT ·hash16AVX512(SB), $`)
+	p("%d-40\n", frameSize)
+	p(`	MOVQ out+0(FP), DI
 	MOVQ data+8(FP), SI
 	MOVQ stride+16(FP), R8
-	MOVQ groups+24(FP), R9
+	MOVQ n+24(FP), R9
 	MOVQ p+32(FP), R10
-	LEAQ (R8)(R8*2), R11
-	LEAQ (R8)(R8*4), R12
-	LEAQ (R11)(R8*4), R13
 	DECQ SI
-	TESTQ R9, R9
-	JZ   done
 
 group:
-	VPBROADCASTQ h0init<>(SB), Z0
-	VMOVDQU64 Z0, 0(SP)
+	// Lane pointers: lane l reads message min(l, live-1).
+	MOVQ $16, R11
+	CMPQ R9, R11
+	CMOVQLT R9, R11
+	MOVQ SI, DX
 `)
+	p("\tMOVQ DX, %d(SP)\n", frameLanes)
+	p(`	MOVQ $1, CX
+
+lanes:
+	CMPQ CX, R11
+	JAE  samelane
+	ADDQ R8, DX
+
+samelane:
+`)
+	p("\tMOVQ DX, %d(SP)(CX*8)\n", frameLanes)
+	p(`	INCQ CX
+	CMPQ CX, $16
+	JB   lanes
+
+	// h = initial chaining value, for both groups.
+	VPBROADCASTQ h0init<>(SB), Z0
+`)
+	p("\tVMOVDQU64 Z0, %d(SP)\n\tVMOVDQU64 Z0, %d(SP)\n", frameH, frameH+512)
 	for i := 1; i < 8; i++ {
 		p("\tVPBROADCASTQ iv<>+%d(SB), Z%d\n", 8*i, i)
-		p("\tVMOVDQU64 Z%d, %d(SP)\n", i, 64*i)
+		p("\tVMOVDQU64 Z%d, %d(SP)\n\tVMOVDQU64 Z%d, %d(SP)\n", i, frameH+64*i, i, frameH+512+64*i)
 	}
-	p(`	MOVQ SI, AX
+	p(`	XORQ AX, AX
 	XORQ BX, BX
 
 block:
 	// Byte masks of the block: all bytes, except byte 0 of block 0 (the
-	// prefix, ORed in below) and the bytes past the end in the last block.
+	// prefix, ORed in from Z24) and the bytes past the end in the last block.
 	MOVQ $-1, DX
 	MOVQ $-1, R14
+	XORQ R12, R12
 	TESTQ BX, BX
 	JNZ  notfirst
 	MOVQ $-2, DX
+	MOVQ 16(R10), R12
 
 notfirst:
 	LEAQ 1(BX), CX
@@ -228,41 +262,44 @@ notfirst:
 notlast:
 	KMOVQ DX, K1
 	KMOVQ R14, K2
+	VPBROADCASTQ R12, Z24
 `)
-	for h := 0; h < 2; h++ {
-		k := 1 + h
-		off := 64 * h
-		addrs := []string{"(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(AX)(R11*1)", "(AX)(R8*4)", "(AX)(R12*1)", "(AX)(R11*2)", "(AX)(R13*1)"}
-		p("\n\t// Message words %d-%d: load 64 bytes of each lane, transpose 8x8.\n", 8*h, 8*h+7)
-		for l, a := range addrs {
-			p("\tVMOVDQU8.Z %d%s, K%d, Z%d\n", off, a, k, l)
-		}
-		for i := 0; i < 4; i++ {
-			p("\tVPUNPCKLQDQ Z%d, Z%d, Z%d\n", 2*i+1, 2*i, 8+2*i)
-			p("\tVPUNPCKHQDQ Z%d, Z%d, Z%d\n", 2*i+1, 2*i, 8+2*i+1)
-		}
-		// s0 = (t0,t2) 0x88, s1 = (t0,t2) 0xDD, s2 = (t1,t3) 0x88, s3 = (t1,t3) 0xDD, s4..s7 likewise from t4..t7.
-		for q := 0; q < 2; q++ {
-			for j := 0; j < 2; j++ {
-				t1, t2 := 8+4*q+j, 8+4*q+j+2
-				p("\tVSHUFI64X2 $0x88, Z%d, Z%d, Z%d\n", t2, t1, 4*q+2*j)
-				p("\tVSHUFI64X2 $0xDD, Z%d, Z%d, Z%d\n", t2, t1, 4*q+2*j+1)
+	for grp := 0; grp < 2; grp++ {
+		for h := 0; h < 2; h++ {
+			p("\n\t// Group %d, message words %d-%d: load 64 bytes of each lane, transpose 8x8.\n", grp, 8*h, 8*h+7)
+			for l := 0; l < 8; l++ {
+				p("\tMOVQ %d(SP), DX\n", frameLanes+8*(8*grp+l))
+				p("\tVMOVDQU8.Z %d(DX)(AX*1), K%d, Z%d\n", 64*h, 1+h, l)
 			}
-		}
-		// s0 holds words 0,4; s1 2,6; s2 1,5; s3 3,7 (lanes 0-3), s4..s7 the same for lanes 4-7.
-		words := [4][2]int{{0, 4}, {2, 6}, {1, 5}, {3, 7}}
-		for i := 0; i < 4; i++ {
-			p("\tVSHUFI64X2 $0x88, Z%d, Z%d, Z%d\n", 4+i, i, 16+8*h+words[i][0])
-			p("\tVSHUFI64X2 $0xDD, Z%d, Z%d, Z%d\n", 4+i, i, 16+8*h+words[i][1])
+			for i := 0; i < 4; i++ {
+				p("\tVPUNPCKLQDQ Z%d, Z%d, Z%d\n", 2*i+1, 2*i, 8+2*i)
+				p("\tVPUNPCKHQDQ Z%d, Z%d, Z%d\n", 2*i+1, 2*i, 8+2*i+1)
+			}
+			// Z8..Z15 = t0..t7: t(2i) has the even words of rows 2i, 2i+1
+			// interleaved, t(2i+1) the odd words. s0 = (t0,t2) 0x88 holds words 0,4;
+			// s1 = (t0,t2) 0xDD words 2,6; s2 = (t1,t3) 0x88 words 1,5; s3 words 3,7;
+			// s4..s7 the same for rows 4-7.
+			for q := 0; q < 2; q++ {
+				for j := 0; j < 2; j++ {
+					t1, t2 := 8+4*q+j, 8+4*q+j+2
+					p("\tVSHUFI64X2 $0x88, Z%d, Z%d, Z%d\n", t2, t1, 4*q+2*j)
+					p("\tVSHUFI64X2 $0xDD, Z%d, Z%d, Z%d\n", t2, t1, 4*q+2*j+1)
+				}
+			}
+			words := [4][2]int{{0, 4}, {2, 6}, {1, 5}, {3, 7}}
+			for i := 0; i < 4; i++ {
+				p("\tVSHUFI64X2 $0x88, Z%d, Z%d, Z%d\n", 4+i, i, 16+words[i][0])
+				p("\tVSHUFI64X2 $0xDD, Z%d, Z%d, Z%d\n", 4+i, i, 16+words[i][1])
+			}
+			if h == 0 {
+				p("\tVPORQ Z24, Z16, Z16\n")
+			}
+			for j := 0; j < 8; j++ {
+				p("\tVMOVDQU64 Z%d, %d(SP)\n", 16+j, frameMsg+1024*grp+64*(8*h+j))
+			}
 		}
 	}
 	p(`
-	TESTQ BX, BX
-	JNZ  noprefix
-	VPBROADCASTQ 16(R10), Z0
-	VPORQ Z0, Z16, Z16
-
-noprefix:
 	// Counter and finalization flag: t = 128*(k+1), f = 0, or for the last
 	// block t = length, f = ^0.
 	MOVQ CX, DX
@@ -277,17 +314,19 @@ counter:
 	XORQ iv<>+32(SB), DX
 	XORQ iv<>+48(SB), R14
 `)
-	for i := 0; i < 8; i++ {
-		p("\tVMOVDQU64 %d(SP), Z%d\n", 64*i, i)
-	}
-	for i := 0; i < 8; i++ {
-		switch i {
-		case 4:
-			p("\tVPBROADCASTQ DX, Z12\n")
-		case 6:
-			p("\tVPBROADCASTQ R14, Z14\n")
-		default:
-			p("\tVPBROADCASTQ iv<>+%d(SB), Z%d\n", 8*i, 8+i)
+	for grp := 0; grp < 2; grp++ {
+		for i := 0; i < 8; i++ {
+			p("\tVMOVDQU64 %d(SP), Z%d\n", frameH+512*grp+64*i, 16*grp+i)
+		}
+		for i := 0; i < 8; i++ {
+			switch i {
+			case 4:
+				p("\tVPBROADCASTQ DX, Z%d\n", 16*grp+12)
+			case 6:
+				p("\tVPBROADCASTQ R14, Z%d\n", 16*grp+14)
+			default:
+				p("\tVPBROADCASTQ iv<>+%d(SB), Z%d\n", 8*i, 16*grp+8+i)
+			}
 		}
 	}
 	p("\n")
@@ -296,21 +335,31 @@ counter:
 			p("\t// Round %d.\n", r/2)
 		}
 		for _, st := range gSteps {
-			for _, x := range hr {
-				_, d := x.word(st.dst)
-				switch st.op {
-				case "ror":
-					p("\tVPRORQ $%d, Z%d, Z%d\n", st.rot, d, d)
-				case "add", "xor":
-					op := "VPADDQ"
-					if st.op == "xor" {
-						op = "VPXORQ"
+			for grp := 0; grp < 2; grp++ {
+				for _, x := range hr {
+					_, d := x.word(st.dst)
+					d += 16 * grp
+					switch st.op {
+					case "ror":
+						if st.rot == 32 {
+							// Swapping the dwords of each qword uses a shuffle
+							// unit instead of the busier shift/rotate units.
+							p("\tVPSHUFD $0xB1, Z%d, Z%d\n", d, d)
+						} else {
+							p("\tVPRORQ $%d, Z%d, Z%d\n", st.rot, d, d)
+						}
+					case "add", "xor":
+						op := "VPADDQ"
+						if st.op == "xor" {
+							op = "VPXORQ"
+						}
+						isMsg, s := x.word(st.src)
+						if isMsg {
+							p("\t%s %d(SP), Z%d, Z%d\n", op, frameMsg+1024*grp+64*s, d, d)
+						} else {
+							p("\t%s Z%d, Z%d, Z%d\n", op, s+16*grp, d, d)
+						}
 					}
-					isMsg, s := x.word(st.src)
-					if isMsg {
-						s += 16
-					}
-					p("\t%s Z%d, Z%d, Z%d\n", op, s, d, d)
 				}
 			}
 		}
@@ -320,9 +369,12 @@ counter:
 	CMPQ CX, 0(R10)
 	JEQ  final
 `)
-	for i := 0; i < 8; i++ {
-		p("\tVPTERNLOGQ $0x96, %d(SP), Z%d, Z%d\n", 64*i, i+8, i)
-		p("\tVMOVDQU64 Z%d, %d(SP)\n", i, 64*i)
+	for grp := 0; grp < 2; grp++ {
+		for i := 0; i < 8; i++ {
+			r := 16*grp + i
+			p("\tVPTERNLOGQ $0x96, %d(SP), Z%d, Z%d\n", frameH+512*grp+64*i, r+8, r)
+			p("\tVMOVDQU64 Z%d, %d(SP)\n", r, frameH+512*grp+64*i)
+		}
 	}
 	p(`	ADDQ $128, AX
 	MOVQ CX, BX
@@ -330,38 +382,69 @@ counter:
 
 final:
 `)
-	for i := 0; i < 4; i++ {
-		p("\tVPTERNLOGQ $0x96, %d(SP), Z%d, Z%d\n", 64*i, i+8, i)
+	for grp := 0; grp < 2; grp++ {
+		for i := 0; i < 4; i++ {
+			r := 16*grp + i
+			p("\tVPTERNLOGQ $0x96, %d(SP), Z%d, Z%d\n", frameH+512*grp+64*i, r+8, r)
+		}
 	}
 	p(`
-	// Transpose h0..h3 (Z0-Z3) into 8 digests of 32 bytes.
+	// Transpose h0..h3 of each group (Z0-Z3, Z16-Z19) into 8 digests of 32
+	// bytes: x0 = h0,h1 interleaved (lanes 0-3), x1 (lanes 4-7), y0, y1 the
+	// same for h2,h3; then digests 0,1 = x0,y0 by 128-bit pairs, and so on.
 	VMOVDQU64 permA<>(SB), Z8
 	VMOVDQU64 permB<>(SB), Z9
 	VMOVDQU64 permC<>(SB), Z10
 	VMOVDQU64 permD<>(SB), Z11
-	VMOVDQA64 Z0, Z4
-	VPERMT2Q Z1, Z8, Z4
-	VMOVDQA64 Z0, Z5
-	VPERMT2Q Z1, Z9, Z5
-	VMOVDQA64 Z2, Z6
-	VPERMT2Q Z3, Z8, Z6
-	VMOVDQA64 Z2, Z7
-	VPERMT2Q Z3, Z9, Z7
-	VMOVDQA64 Z4, Z12
-	VPERMT2Q Z6, Z10, Z12
-	VPERMT2Q Z6, Z11, Z4
-	VMOVDQA64 Z5, Z13
-	VPERMT2Q Z7, Z10, Z13
-	VPERMT2Q Z7, Z11, Z5
-	VMOVDQU64 Z12, 0(DI)
-	VMOVDQU64 Z4, 64(DI)
-	VMOVDQU64 Z13, 128(DI)
-	VMOVDQU64 Z5, 192(DI)
-
-	ADDQ $256, DI
+`)
+	for grp := 0; grp < 2; grp++ {
+		h := 16 * grp
+		t := 4 + 16*grp // Z4-Z7 / Z20-Z23 and Z12-Z13 / Z28-Z29 as scratch
+		q := []string{
+			"VMOVDQA64 Z%[1]d, Z%[5]d", "VPERMT2Q Z%[2]d, Z8, Z%[5]d",
+			"VMOVDQA64 Z%[1]d, Z%[6]d", "VPERMT2Q Z%[2]d, Z9, Z%[6]d",
+			"VMOVDQA64 Z%[3]d, Z%[7]d", "VPERMT2Q Z%[4]d, Z8, Z%[7]d",
+			"VMOVDQA64 Z%[3]d, Z%[8]d", "VPERMT2Q Z%[4]d, Z9, Z%[8]d",
+			"VMOVDQA64 Z%[5]d, Z%[9]d", "VPERMT2Q Z%[7]d, Z10, Z%[9]d", "VPERMT2Q Z%[7]d, Z11, Z%[5]d",
+			"VMOVDQA64 Z%[6]d, Z%[10]d", "VPERMT2Q Z%[8]d, Z10, Z%[10]d", "VPERMT2Q Z%[8]d, Z11, Z%[6]d",
+		}
+		for _, line := range q {
+			p("\t"+line+"\n", h, h+1, h+2, h+3, t, t+1, t+2, t+3, t+8, t+9)
+		}
+	}
+	// Digest order: group 0 -> Z12, Z4, Z13, Z5; group 1 -> Z28, Z20, Z29, Z21.
+	outRegs := []int{12, 4, 13, 5, 28, 20, 29, 21}
+	p(`
+	CMPQ R11, $16
+	JNE  partial
+`)
+	for i, r := range outRegs {
+		p("\tVMOVDQU64 Z%d, %d(DI)\n", r, 64*i)
+	}
+	p(`	ADDQ $512, DI
 	LEAQ (SI)(R8*8), SI
-	DECQ R9
+	LEAQ (SI)(R8*8), SI
+	SUBQ $16, R9
 	JNZ  group
+	JMP  done
+
+partial:
+	// Store the digests on the stack and copy the live ones.
+`)
+	for i, r := range outRegs {
+		p("\tVMOVDQU64 Z%d, %d(SP)\n", r, frameOut+64*i)
+	}
+	p(`	XORQ CX, CX
+
+copyout:
+	MOVQ CX, DX
+	SHLQ $5, DX
+`)
+	p("\tVMOVDQU %d(SP)(DX*1), Y0\n", frameOut)
+	p(`	VMOVDQU Y0, (DI)(DX*1)
+	INCQ CX
+	CMPQ CX, R11
+	JB   copyout
 
 done:
 	VZEROUPPER

@@ -8,7 +8,7 @@ func init() {
 			if !checkArgs(out, data, size) {
 				return
 			}
-			if size == 0 || len(out) < 8 {
+			if size == 0 {
 				sumGeneric(out, prefix, data, size)
 				return
 			}

@@ -2,10 +2,11 @@
 // prefixed messages at once, as needed for the leaves and inner nodes of
 // Walrus Merkle trees.
 //
-// On amd64 with AVX-512 (F and BW) the messages are hashed eight at a time,
-// one per 64-bit lane of the ZMM registers. Elsewhere, or when built with the
-// purego tag, a pure-Go compression function is used for one message at a
-// time. Impl reports which path is active.
+// On amd64 with AVX-512 (F and BW) the messages are hashed sixteen at a time,
+// one per 64-bit lane of two sets of ZMM registers; with AVX2 only, four at a
+// time in YMM lanes. Elsewhere, or when built with the purego tag, a pure-Go
+// compression function is used for one message at a time. Impl reports which
+// path is active.
 package blake2bx
 
 // Size is the digest size in bytes.
@@ -45,8 +46,9 @@ func Sum256PrefixedGeneric(out [][32]byte, prefix byte, data []byte, size int) {
 	sumGeneric(out, prefix, data, size)
 }
 
-// Impl names the implementation Sum256Prefixed uses on this machine:
-// "avx512" (8 lanes) or "generic".
+// Impl names the implementation Sum256Prefixed uses on this machine for
+// batches of two or more messages: "avx512" (16 lanes), "avx2" (4 lanes) or
+// "generic" (pure Go). Single messages always take the generic path.
 func Impl() string { return impl }
 
 // checkArgs validates the arguments and handles the trivial cases; it

@@ -4,11 +4,17 @@ package blake2bx
 
 import "golang.org/x/sys/cpu"
 
-var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+var (
+	useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+	useAVX2   = cpu.X86.HasAVX2
+)
 
 var impl = func() string {
-	if useAVX512 {
+	switch {
+	case useAVX512:
 		return "avx512"
+	case useAVX2:
+		return "avx2"
 	}
 	return "generic"
 }()
@@ -58,19 +64,85 @@ func newParams(prefix byte, size int) params {
 }
 
 func sum256Prefixed(out [][32]byte, prefix byte, data []byte, size int) {
-	if !useAVX512 || size == 0 || len(out) < minAVX512 {
+	switch {
+	case size == 0 || len(out) < minBatch:
 		sumGeneric(out, prefix, data, size)
-		return
+	case useAVX512:
+		sumAVX512(out, prefix, data, size)
+	case useAVX2:
+		sumAVX2(out, prefix, data, size)
+	default:
+		sumGeneric(out, prefix, data, size)
 	}
-	sumAVX512(out, prefix, data, size)
 }
 
-// minAVX512 is the smallest batch for which the AVX-512 kernel beats the
+// minBatch is the smallest batch for which the SIMD kernels beat the
 // generic code (a lone message is faster in scalar code).
-const minAVX512 = 2
+const minBatch = 2
 
 // sumAVX512 needs len(out) >= 1 and size > 0.
 func sumAVX512(out [][32]byte, prefix byte, data []byte, size int) {
 	p := newParams(prefix, size)
 	hash16AVX512(&out[0], &data[0], size, len(out), &p)
+}
+
+// compress4AVX2 compresses one block of each of 4 messages (see avx2_amd64.s).
+//
+//go:noescape
+func compress4AVX2(h *[32]uint64, blocks *[4]*byte, t, f uint64)
+
+// sumAVX2 needs len(out) >= 1 and size > 0. AVX2 has no byte-masked loads,
+// so the first block (prefix ‖ 127 bytes) and the last (zero padded) of each
+// message are copied to buffers; the blocks between are read in place. In a
+// partial last group the missing lanes repeat the last message.
+func sumAVX2(out [][32]byte, prefix byte, data []byte, size int) {
+	length := size + 1
+	nb := (length + BlockSize - 1) / BlockSize
+	var (
+		bufs [4][BlockSize]byte
+		ptrs [4]*byte
+		h    [32]uint64
+	)
+	for i := 0; i < len(out); i += 4 {
+		live := min(4, len(out)-i)
+		var msgs [4][]byte
+		for l := range msgs {
+			j := i + min(l, live-1)
+			msgs[l] = data[j*size : (j+1)*size : (j+1)*size]
+		}
+		for w := 0; w < 8; w++ {
+			h[4*w], h[4*w+1], h[4*w+2], h[4*w+3] = h0[w], h0[w], h0[w], h0[w]
+		}
+		for l := range bufs {
+			b := &bufs[l]
+			b[0] = prefix
+			n := copy(b[1:], msgs[l])
+			clear(b[1+n:])
+			ptrs[l] = &b[0]
+		}
+		if nb == 1 {
+			compress4AVX2(&h, &ptrs, uint64(length), ^uint64(0))
+		} else {
+			compress4AVX2(&h, &ptrs, BlockSize, 0)
+			for k := 1; k < nb-1; k++ {
+				for l := range ptrs {
+					ptrs[l] = &msgs[l][BlockSize*k-1]
+				}
+				compress4AVX2(&h, &ptrs, uint64(BlockSize*(k+1)), 0)
+			}
+			for l := range bufs {
+				b := &bufs[l]
+				n := copy(b[:], msgs[l][BlockSize*(nb-1)-1:])
+				clear(b[n:])
+				ptrs[l] = &b[0]
+			}
+			compress4AVX2(&h, &ptrs, uint64(length), ^uint64(0))
+		}
+		for l := 0; l < live; l++ {
+			d := &out[i+l]
+			for w := 0; w < 4; w++ {
+				putUint64(d[8*w:], h[4*w+l])
+			}
+		}
+	}
 }

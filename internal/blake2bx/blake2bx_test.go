@@ -103,7 +103,7 @@ func TestLargeBatches(t *testing.T) {
 func TestImpl(t *testing.T) {
 	t.Logf("active implementation: %s", Impl())
 	switch Impl() {
-	case "avx512", "generic":
+	case "avx512", "avx2", "generic":
 	default:
 		t.Fatalf("unknown implementation %q", Impl())
 	}
@@ -141,10 +141,12 @@ func TestPanics(t *testing.T) {
 func TestNoAlloc(t *testing.T) {
 	data := make([]byte, 1206*20)
 	out := make([][32]byte, 20)
-	for _, size := range []int{0, 2, 64, 1206} {
-		n := testing.AllocsPerRun(10, func() { Sum256Prefixed(out, 0, data, size) })
-		if n != 0 {
-			t.Errorf("size %d: %v allocations per call", size, n)
+	for _, im := range testImpls {
+		for _, size := range []int{0, 2, 64, 1206} {
+			n := testing.AllocsPerRun(10, func() { im.fn(out, 0, data, size) })
+			if n != 0 {
+				t.Errorf("%s: size %d: %v allocations per call", im.name, size, n)
+			}
 		}
 	}
 }
@@ -177,8 +179,6 @@ func FuzzSum256Prefixed(f *testing.F) {
 	})
 }
 
-var sink [][32]byte
-
 func benchmarkSizes() []int { return []int{2, 64, 1206} }
 
 const benchBatch = 1000
@@ -204,10 +204,10 @@ func BenchmarkHash(b *testing.B) {
 				out[i] = blake2b.Sum256(buf)
 			}
 		})
-		run("generic", func() { Sum256PrefixedGeneric(out, 0, data, size) })
-		if Impl() != "generic" {
-			run(Impl(), func() { Sum256Prefixed(out, 0, data, size) })
+		for _, im := range testImpls {
+			if im.name != "Sum256Prefixed" {
+				run(im.name, func() { im.fn(out, 0, data, size) })
+			}
 		}
 	}
-	sink = nil
 }

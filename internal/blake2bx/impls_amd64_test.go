@@ -15,4 +15,16 @@ func init() {
 			sumAVX512(out, prefix, data, size)
 		}})
 	}
+	if useAVX2 {
+		testImpls = append(testImpls, namedImpl{"avx2", func(out [][32]byte, prefix byte, data []byte, size int) {
+			if !checkArgs(out, data, size) {
+				return
+			}
+			if size == 0 {
+				sumGeneric(out, prefix, data, size)
+				return
+			}
+			sumAVX2(out, prefix, data, size)
+		}})
+	}
 }

@@ -113,25 +113,23 @@ func TestPanics(t *testing.T) {
 	for _, im := range testImpls {
 		for _, tc := range []struct {
 			count, size, dataLen int
-		}{{2, 5, 9}, {8, 1, 7}, {1, -1, 10}, {1 << 40, 1 << 30, 100}} {
+		}{
+			{2, 5, 9},       // one byte short
+			{8, 1, 7},       // one message short
+			{1, -1, 10},     // negative size
+			{1, 1 << 62, 8}, // len(out)*size would overflow
+			{3, 1 << 62, 8},
+		} {
 			func() {
 				defer func() {
 					if recover() == nil {
 						t.Errorf("%s: count %d size %d len %d: no panic", im.name, tc.count, tc.size, tc.dataLen)
 					}
 				}()
-				var out [][32]byte
-				if tc.count <= 100 {
-					out = make([][32]byte, tc.count)
-				} else {
-					out = make([][32]byte, 1, 1)
-					out = out[:1] // a huge count cannot be allocated; use size overflow instead
-					tc.size = 1 << 62
-				}
-				im.fn(out, 0, make([]byte, tc.dataLen), tc.size)
+				im.fn(make([][32]byte, tc.count), 0, make([]byte, tc.dataLen), tc.size)
 			}()
 		}
-		// Exact length and nil data with size 0 are fine.
+		// Exact length, nil data with size 0, and no messages are fine.
 		im.fn(make([][32]byte, 3), 0, make([]byte, 15), 5)
 		im.fn(make([][32]byte, 3), 0, nil, 0)
 		im.fn(nil, 0, nil, 7)

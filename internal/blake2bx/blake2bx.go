@@ -9,6 +9,8 @@
 // path is active.
 package blake2bx
 
+//go:generate go run gen.go
+
 // Size is the digest size in bytes.
 const Size = 32
 

@@ -3,6 +3,7 @@ package blake2bx
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -100,6 +101,37 @@ func TestLargeBatches(t *testing.T) {
 	}
 }
 
+func TestConcurrent(t *testing.T) {
+	const goroutines = 8
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 11))
+			size := []int{2, 64, 300}[g%3]
+			count := 50 + g
+			data := randomBytes(rng, size*count)
+			for _, im := range testImpls {
+				out := make([][32]byte, count)
+				for range 20 {
+					im.fn(out, byte(g), data, size)
+				}
+				for i := range out {
+					if out[i] != reference(byte(g), data[i*size:(i+1)*size]) {
+						errs <- fmt.Errorf("%s: goroutine %d: digest %d differs", im.name, g, i)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range goroutines {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 func TestImpl(t *testing.T) {
 	t.Logf("active implementation: %s", Impl())
 	switch Impl() {
@@ -114,11 +146,11 @@ func TestPanics(t *testing.T) {
 		for _, tc := range []struct {
 			count, size, dataLen int
 		}{
-			{2, 5, 9},       // one byte short
-			{8, 1, 7},       // one message short
-			{1, -1, 10},     // negative size
-			{1, 1 << 62, 8}, // len(out)*size would overflow
-			{3, 1 << 62, 8},
+			{2, 5, 9},   // one byte short
+			{8, 1, 7},   // one message short
+			{1, -1, 10}, // negative size
+			{1, math.MaxInt / 4, 8},
+			{3, math.MaxInt / 2, 8}, // len(out)*size overflows
 		} {
 			func() {
 				defer func() {

@@ -241,3 +241,21 @@ func BenchmarkHash(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallBatch measures short batches (the top levels of a Merkle
+// tree), where the SIMD kernels run partly empty.
+func BenchmarkSmallBatch(b *testing.B) {
+	const size = 64
+	data := randomBytes(rand.New(rand.NewPCG(7, 8)), size*16)
+	out := make([][32]byte, 16)
+	for _, n := range []int{1, 2, 3, 4, 8, 16} {
+		for _, im := range testImpls {
+			b.Run(fmt.Sprintf("n=%d/impl=%s", n, im.name), func(b *testing.B) {
+				for b.Loop() {
+					im.fn(out[:n], 1, data, size)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hash")
+			})
+		}
+	}
+}

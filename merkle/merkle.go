@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
+	"unsafe"
 
-	"golang.org/x/crypto/blake2b"
+	"github.com/walrus-go/walrus/internal/blake2bx"
 )
 
 // Node is a 32-byte tree node: a leaf hash, an inner hash, or the empty node (all zeros).
@@ -35,21 +37,33 @@ func (n Node) String() string { return hex.EncodeToString(n[:]) }
 
 // LeafHash returns H(0x00 ‖ data).
 func LeafHash(data []byte) Node {
-	h, _ := blake2b.New256(nil)
-	h.Write([]byte{LeafPrefix})
-	h.Write(data)
-	var n Node
-	h.Sum(n[:0])
-	return n
+	var n [1][32]byte
+	blake2bx.Sum256Prefixed(n[:], LeafPrefix, data, len(data))
+	return n[0]
 }
 
 // InnerHash returns H(0x01 ‖ left ‖ right).
 func InnerHash(left, right *Node) Node {
-	var buf [65]byte
-	buf[0] = InnerPrefix
-	copy(buf[1:33], left[:])
-	copy(buf[33:], right[:])
-	return blake2b.Sum256(buf[:])
+	var buf [64]byte
+	copy(buf[:32], left[:])
+	copy(buf[32:], right[:])
+	var n [1][32]byte
+	blake2bx.Sum256Prefixed(n[:], InnerPrefix, buf[:], 64)
+	return n[0]
+}
+
+// LeafHashes sets out[i] to the leaf hash of data[i*size:(i+1)*size], hashing
+// many leaves at once.
+func LeafHashes(out []Node, data []byte, size int) {
+	blake2bx.Sum256Prefixed(arrays(out), LeafPrefix, data, size)
+}
+
+func arrays(n []Node) [][32]byte {
+	return unsafe.Slice((*[32]byte)(unsafe.Pointer(unsafe.SliceData(n))), len(n))
+}
+
+func nodeBytes(n []Node) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(n))), len(n)*32)
 }
 
 // PathLen is the number of siblings in a proof for a tree of leafCount
@@ -77,8 +91,9 @@ func NodeCount(leafCount int) int {
 	}
 }
 
-// Root returns the root over the given leaf hashes. It uses scratch space of
-// len(leaves)/2+1 nodes; leaves are not modified.
+var scratchPool sync.Pool // *[]Node
+
+// Root returns the root over the given leaf hashes; leaves are not modified.
 func Root(leaves []Node) Node {
 	switch len(leaves) {
 	case 0:
@@ -86,26 +101,32 @@ func Root(leaves []Node) Node {
 	case 1:
 		return leaves[0]
 	}
-	level := make([]Node, (len(leaves)+1)/2)
-	reduce(level, leaves)
-	for len(level) > 1 {
-		next := level[:(len(level)+1)/2]
-		reduce(next, level)
-		level = next
+	half := (len(leaves) + 1) / 2
+	sp, _ := scratchPool.Get().(*[]Node)
+	if sp == nil || cap(*sp) < 2*half {
+		sp = &[]Node{}
+		*sp = make([]Node, 2*half)
 	}
-	return level[0]
+	a, b := (*sp)[:half], (*sp)[half:2*half]
+	cur := reduce(a, leaves)
+	for len(cur) > 1 {
+		a, b = b, a
+		cur = reduce(a, cur)
+	}
+	root := cur[0]
+	scratchPool.Put(sp)
+	return root
 }
 
-// reduce hashes pairs of src into dst (len(dst) = ceil(len(src)/2)); dst may alias src.
-func reduce(dst, src []Node) {
+// reduce hashes the pairs of src into dst (which must not overlap src) and
+// returns dst[:ceil(len(src)/2)]; an odd last node is paired with Empty.
+func reduce(dst, src []Node) []Node {
 	n := len(src)
-	for i := 0; i < n/2; i++ {
-		dst[i] = InnerHash(&src[2*i], &src[2*i+1])
-	}
+	blake2bx.Sum256Prefixed(arrays(dst[:n/2]), InnerPrefix, nodeBytes(src[:n&^1]), 64)
 	if n&1 == 1 {
-		last := src[n-1]
-		dst[n/2] = InnerHash(&last, &Empty)
+		dst[n/2] = InnerHash(&src[n-1], &Empty)
 	}
+	return dst[:(n+1)/2]
 }
 
 // RootOfData returns the root over the leaf hashes of items.
@@ -133,17 +154,16 @@ func BuildProof(leaves []Node, index int) (Proof, error) {
 		return nil, ErrLeafIndex
 	}
 	proof := make(Proof, 0, PathLen(len(leaves)))
-	level := append([]Node(nil), leaves...)
-	for len(level) > 1 {
+	level := leaves
+	bufs := [2][]Node{make([]Node, (len(leaves)+1)/2), make([]Node, (len(leaves)+1)/2)}
+	for i := 0; len(level) > 1; i++ {
 		sib := index ^ 1
 		if sib < len(level) {
 			proof = append(proof, level[sib])
 		} else {
 			proof = append(proof, Empty)
 		}
-		next := level[:(len(level)+1)/2]
-		reduce(next, level)
-		level = next
+		level = reduce(bufs[i&1], level)
 		index >>= 1
 	}
 	return proof, nil
@@ -181,11 +201,4 @@ func (p Proof) VerifyLeafHash(root, leaf Node, index, leafCount int) error {
 // Verify checks that data is the leaf at position index (see VerifyLeafHash).
 func (p Proof) Verify(root Node, data []byte, index, leafCount int) error {
 	return p.VerifyLeafHash(root, LeafHash(data), index, leafCount)
-}
-
-// LeafHashes sets out[i] to the leaf hash of data[i*size:(i+1)*size].
-func LeafHashes(out []Node, data []byte, size int) {
-	for i := range out {
-		out[i] = LeafHash(data[i*size : (i+1)*size])
-	}
 }

@@ -3,7 +3,6 @@ package redstuff
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/merkle"
@@ -78,10 +77,11 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 	per := e.code(t).K() // symbols per sliver
 	out := make([]byte, kp*ks*s)
 	lay := newSymLayout(s)
-	arenas := make([]arena, e.workers)
+	arenas := e.getArenas()
+	defer e.putArenas(arenas)
 	errs := make([]error, e.workers)
 	parallelFor(e.workers, per, batch(per, e.workers, lay.stride), func(w, c0, c1 int) {
-		a := &arenas[w]
+		a := arenas[w]
 		cnt := c1 - c0
 		sh := a.shardSet(len(use)+k, lay.packedLen(cnt))
 		shards := make([][]byte, n)
@@ -134,12 +134,11 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 
 // checkSystematic re-derives the systematic slivers of axis t (rows 0..k_p-1
 // for primary, columns 0..k_s-1 for secondary) that were not supplied and
-// compares their hashes with the metadata, expanding them together.
+// compares their hashes with the metadata.
 func (e *Encoder) checkSystematic(md *blob.MetadataWithID, t blob.SliverType, matrix []byte, s int, supplied []bool) error {
-	kp, ks, n := e.p.PrimarySymbols(), e.p.SecondarySymbols(), e.p.N()
-	count, per := kp, ks
+	count := e.p.PrimarySymbols()
 	if t == blob.Secondary {
-		count, per = ks, kp
+		count = e.p.SecondarySymbols()
 	}
 	var idx []int
 	for i := range count {
@@ -147,37 +146,64 @@ func (e *Encoder) checkSystematic(md *blob.MetadataWithID, t blob.SliverType, ma
 			idx = append(idx, i)
 		}
 	}
-	if len(idx) == 0 {
-		return nil
-	}
-	var (
-		mu       sync.Mutex
-		mismatch error
-	)
-	parallelFor(e.workers, len(idx), max(1, (len(idx)+2*e.workers-1)/(2*e.workers)), func(_ int, lo, hi int) {
-		src := make([][]byte, hi-lo)
-		dst := make([][]byte, hi-lo)
-		for i := lo; i < hi; i++ {
-			src[i-lo] = make([]byte, per*s)
-			if t == blob.Primary {
-				copy(src[i-lo], matrix[idx[i]*ks*s:(idx[i]+1)*ks*s])
-			} else {
-				for r := range kp {
-					copy(src[i-lo][r*s:(r+1)*s], matrix[(r*ks+idx[i])*s:(r*ks+idx[i]+1)*s])
-				}
-			}
-			dst[i-lo] = make([]byte, n*s)
+	hashes := e.systematicHashes(matrix, s, t, idx)
+	for j, i := range idx {
+		if hashes[j] != metadataHash(&md.Metadata, t, i) {
+			return fmt.Errorf("%w: systematic %s sliver %d", ErrInconsistent, t, i)
 		}
-		e.expandMany(e.code(t), s, src, dst)
-		leaves := make([]merkle.Node, n)
-		for i := lo; i < hi; i++ {
-			merkle.LeafHashes(leaves, dst[i-lo], s)
-			if merkle.Root(leaves) != metadataHash(&md.Metadata, t, idx[i]) {
-				mu.Lock()
-				mismatch = fmt.Errorf("%w: systematic %s sliver %d", ErrInconsistent, t, idx[i])
-				mu.Unlock()
+	}
+	return nil
+}
+
+// systematicHashes computes the metadata hashes of the systematic slivers
+// (t, idx[j]) of a message matrix (k_p × k_s symbols of s bytes, row-major):
+// each is expanded along its code and its n symbols hashed into a Merkle
+// root. Work is done in batches of slivers, in parallel, in reused buffers.
+func (e *Encoder) systematicHashes(matrix []byte, s int, t blob.SliverType, idx []int) []merkle.Node {
+	out := make([]merkle.Node, len(idx))
+	if len(idx) == 0 {
+		return out
+	}
+	n, ks := e.p.N(), e.p.SecondarySymbols()
+	code := e.code(t)
+	k, r := code.K(), code.R()
+	lay := newSymLayout(s)
+	// symbol p of sliver i in the matrix
+	symbol := func(i, p int) []byte {
+		if t == blob.Primary {
+			return matrix[(i*ks+p)*s : (i*ks+p+1)*s]
+		}
+		return matrix[(p*ks+i)*s : (p*ks+i+1)*s]
+	}
+	arenas := e.getArenas()
+	defer e.putArenas(arenas)
+	parallelFor(e.workers, len(idx), batch(len(idx), e.workers, lay.stride), func(w, lo, hi int) {
+		a := arenas[w]
+		cnt := hi - lo
+		sh := a.shardSet(n, lay.packedLen(cnt))
+		for p := range k {
+			for b := lo; b < hi; b++ {
+				lay.pack(sh[p], b-lo, symbol(idx[b], p))
 			}
+		}
+		if err := code.Encode(sh[:k], sh[k:]); err != nil {
+			panic(err) // shapes are fixed by construction
+		}
+		syms := a.scratchBytes(n * s)
+		if cap(a.leafBuf) < n {
+			a.leafBuf = make([]merkle.Node, n)
+		}
+		leaves := a.leafBuf[:n]
+		for b := lo; b < hi; b++ {
+			for p := range k {
+				copy(syms[p*s:(p+1)*s], symbol(idx[b], p))
+			}
+			for j := range r {
+				lay.unpack(syms[(k+j)*s:(k+j+1)*s], sh[k+j], b-lo)
+			}
+			merkle.LeafHashes(leaves, syms, s)
+			out[b] = merkle.Root(leaves)
 		}
 	})
-	return mismatch
+	return out
 }

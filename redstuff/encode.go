@@ -35,6 +35,27 @@ type Encoder struct {
 	primary   *rs.Code // the column code: k_p source symbols → n
 	secondary *rs.Code // the row code: k_s source symbols → n
 	workers   int
+
+	arenas sync.Pool // *arena, reused across calls
+	leaves sync.Pool // *[]merkle.Node of n² leaf hashes
+}
+
+func (e *Encoder) getArenas() []*arena {
+	out := make([]*arena, e.workers)
+	for i := range out {
+		if a, ok := e.arenas.Get().(*arena); ok {
+			out[i] = a
+		} else {
+			out[i] = new(arena)
+		}
+	}
+	return out
+}
+
+func (e *Encoder) putArenas(as []*arena) {
+	for _, a := range as {
+		e.arenas.Put(a)
+	}
 }
 
 // Option configures an Encoder.
@@ -154,11 +175,19 @@ func (e *Encoder) run(data []byte, keep bool) (*Encoded, error) {
 		x.secBase = ks
 		x.sec = make([]byte, (n-ks)*kp*s)
 	}
-	x.leaves = make([]merkle.Node, n*n)
+	lp, _ := e.leaves.Get().(*[]merkle.Node)
+	if lp == nil {
+		lp = &[]merkle.Node{}
+		*lp = make([]merkle.Node, n*n)
+	}
+	defer e.leaves.Put(lp)
+	x.leaves = *lp
 	x.pairHashes = make([]blob.SliverPairMetadata, n)
 
-	x.phaseRows()
-	x.phaseColumns()
+	arenas := e.getArenas()
+	defer e.putArenas(arenas)
+	x.phaseRows(arenas)
+	x.phaseColumns(arenas)
 	parallelFor(e.workers, n, 1, func(_ int, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			x.pairHashes[r].Primary = merkle.Root(x.leaves[r*n : (r+1)*n])
@@ -214,12 +243,15 @@ type arena struct {
 	leafBuf []merkle.Node
 }
 
+// shardSet returns count shards of plen bytes from the arena. They are not
+// cleared: every codeword position is written before it is read, and stale
+// bytes in padding lanes only reach padding lanes of the outputs (the code is
+// element-wise), which are never unpacked.
 func (a *arena) shardSet(count, plen int) [][]byte {
 	if cap(a.buf) < count*plen {
 		a.buf = make([]byte, count*plen)
 	}
 	buf := a.buf[:count*plen]
-	clear(buf)
 	if cap(a.shards) < count {
 		a.shards = make([][]byte, count)
 	}
@@ -239,12 +271,11 @@ func (a *arena) scratchBytes(n int) []byte {
 
 // phaseRows runs the row code over batches of the k_p message rows: it fills
 // the secondary slivers k_s..n-1 and hashes every symbol of rows 0..k_p-1.
-func (x *expansion) phaseRows() {
+func (x *expansion) phaseRows(arenas []*arena) {
 	n, kp, ks, s := x.n, x.kp, x.ks, x.s
-	arenas := make([]arena, x.e.workers)
 	b := batch(kp, x.e.workers, x.lay.stride)
 	parallelFor(x.e.workers, kp, b, func(w int, r0, r1 int) {
-		a := &arenas[w]
+		a := arenas[w]
 		cnt := r1 - r0
 		sh := a.shardSet(n, x.lay.packedLen(cnt))
 		in, out := sh[:ks], sh[ks:]
@@ -282,12 +313,11 @@ func (x *expansion) phaseRows() {
 // phaseColumns runs the column code over batches of the n columns: it hashes
 // the symbols of rows k_p..n-1, fills primary slivers k_p..n-1 when kept, and
 // computes every column's Merkle root (the secondary sliver hashes).
-func (x *expansion) phaseColumns() {
+func (x *expansion) phaseColumns(arenas []*arena) {
 	n, kp, ks, s := x.n, x.kp, x.ks, x.s
-	arenas := make([]arena, x.e.workers)
 	b := batch(n, x.e.workers, x.lay.stride)
 	parallelFor(x.e.workers, n, b, func(w int, c0, c1 int) {
-		a := &arenas[w]
+		a := arenas[w]
 		cnt := c1 - c0
 		sh := a.shardSet(n, x.lay.packedLen(cnt))
 		in, out := sh[:kp], sh[kp:]

@@ -193,3 +193,51 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// FuzzReconstruct: any shape, shard size, data and erasure pattern with at
+// least k shards left decodes to the originals.
+func FuzzReconstruct(f *testing.F) {
+	f.Add(uint8(3), uint8(4), uint8(2), uint64(0b1010101), []byte("some data"))
+	f.Add(uint8(30), uint8(2), uint8(33), uint64(1<<31-1), []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, k8, r8, half uint8, mask uint64, seed []byte) {
+		k, r, size := 1+int(k8)%40, 1+int(r8)%40, 2*(1+int(half)%70)
+		c, err := New(k, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := make([][]byte, k)
+		for i := range orig {
+			orig[i] = make([]byte, size)
+			for j := range orig[i] {
+				if len(seed) > 0 {
+					orig[i][j] = seed[(i*size+j)%len(seed)] ^ byte(i*7+j)
+				}
+			}
+		}
+		rec, err := c.EncodeBytes(orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards := make([][]byte, k+r)
+		kept := 0
+		for i := range shards {
+			if mask>>(i%64)&1 == 1 || kept+(k+r-i) <= k {
+				if i < k {
+					shards[i] = orig[i]
+				} else {
+					shards[i] = rec[i-k]
+				}
+				kept++
+			}
+		}
+		got, err := c.DecodeBytes(shards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range orig {
+			if !bytes.Equal(got[i], orig[i]) {
+				t.Fatalf("k=%d r=%d size=%d: original %d", k, r, size, i)
+			}
+		}
+	})
+}

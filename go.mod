@@ -3,6 +3,8 @@ module github.com/walrus-go/walrus
 go 1.26.0
 
 require (
-	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/supranational/blst v0.3.17
+	golang.org/x/crypto v0.58.0
 )
+
+require golang.org/x/sys v0.49.0 // indirect

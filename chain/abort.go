@@ -18,13 +18,13 @@ func (a *Abort) Error() string { return a.Name }
 // Result codes of transactions that are rejected before they run (CheckTx,
 // and FinalizeBlock for the same reasons). They change no state.
 const (
-	CodeOK             uint32 = 0
-	CodeUndecodable    uint32 = 1
-	CodeBadSignature   uint32 = 2
-	CodeWrongSequence  uint32 = 3
-	CodeFeeTooLow      uint32 = 4
-	CodeBalanceTooLow  uint32 = 5
-	CodeWrongChain     uint32 = 6
+	CodeOK            uint32 = 0
+	CodeUndecodable   uint32 = 1
+	CodeBadSignature  uint32 = 2
+	CodeWrongSequence uint32 = 3
+	CodeFeeTooLow     uint32 = 4
+	CodeBalanceTooLow uint32 = 5
+	CodeWrongChain    uint32 = 6
 )
 
 // Abort codes of FinalizeBlock (spec 6 rules).

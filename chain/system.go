@@ -55,13 +55,13 @@ type System struct {
 	MaxEpochsAhead  uint32
 	MinFee          uint64
 	State           EpochState
-	SyncWeight      uint16 // during EpochChangeSync: weight that reported
-	EpochStartMs    uint64 // block time at which the current epoch started
-	StateTimeMs     uint64 // block time of the last state change
-	StoragePrice    uint64 // FROST per unit (1 MiB encoded) per epoch
-	WritePrice      uint64 // FROST per unit
-	TotalCapacity   uint64 // encoded bytes
-	NextCapacity    uint64 // selected at voting end for the next epoch
+	SyncWeight      uint16       // during EpochChangeSync: weight that reported
+	EpochStartMs    uint64       // block time at which the current epoch started
+	StateTimeMs     uint64       // block time of the last state change
+	StoragePrice    uint64       // FROST per unit (1 MiB encoded) per epoch
+	WritePrice      uint64       // FROST per unit
+	TotalCapacity   uint64       // encoded bytes
+	NextCapacity    uint64       // selected at voting end for the next epoch
 	Future          []Accounting // [0] = current epoch; MaxEpochsAhead entries
 	Committee       []Assignment
 	Previous        []Assignment

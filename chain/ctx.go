@@ -197,7 +197,7 @@ func (c *txCtx) debit(a Address, amount uint64) error {
 		return abortf(EInsufficientBalance, "balance %d, need %d", acct.Balance, amount)
 	}
 	acct.Balance -= amount
-	c.st.Set(KeyAccount(a), acct.marshal())
+	c.st.Set(KeyAccount(a), acct.Marshal())
 	return nil
 }
 
@@ -211,7 +211,7 @@ func (c *txCtx) credit(a Address, amount uint64) error {
 		return abortf(EOverflow, "balance overflow")
 	}
 	acct.Balance = nb
-	c.st.Set(KeyAccount(a), acct.marshal())
+	c.st.Set(KeyAccount(a), acct.Marshal())
 	return nil
 }
 

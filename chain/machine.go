@@ -283,7 +283,7 @@ func (m *Machine) ExecuteBlock(r Reader, b Block) (*BlockResult, error) {
 		}
 		acct.Balance -= min(st.Tx.Fee, acct.Balance)
 		acct.Sequence = st.Tx.Sequence
-		feeCtx.Set(KeyAccount(st.Tx.Sender), acct.marshal())
+		feeCtx.Set(KeyAccount(st.Tx.Sender), acct.Marshal())
 		sys.Burned += st.Tx.Fee
 		sys.TotalSupply -= min(st.Tx.Fee, sys.TotalSupply)
 		if aerr != nil {

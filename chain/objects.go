@@ -17,7 +17,8 @@ type Account struct {
 	Sequence uint64
 }
 
-func (a *Account) marshal() []byte {
+// Marshal encodes the account.
+func (a *Account) Marshal() []byte {
 	return bcs.AppendU64(bcs.AppendU64(nil, a.Balance), a.Sequence)
 }
 

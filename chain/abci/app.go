@@ -237,6 +237,10 @@ func (a *App) checkAccount(st *chain.SignedTx) error {
 // FinalizeBlock implements abcitypes.Application: it executes the block
 // over the committed state and keeps the writes for Commit.
 func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	if h := a.Height(); req.Height != h+1 && h != 0 {
+		// Blocks are applied once, in order: a replay of a committed block is a bug.
+		return nil, fmt.Errorf("abci: finalize block %d after committed height %d", req.Height, h)
+	}
 	res, err := a.m.ExecuteBlock(a, chain.Block{Height: uint64(req.Height), TimeMs: uint64(req.Time.UnixMilli()), Txs: req.Txs})
 	if err != nil {
 		a.log.Error("block execution failed", "height", req.Height, "err", err)

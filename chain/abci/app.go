@@ -60,6 +60,8 @@ type App struct {
 	m   *chain.Machine
 	log *slog.Logger
 
+	closeOnce sync.Once
+
 	mu struct {
 		sync.RWMutex
 		height  int64
@@ -119,8 +121,12 @@ func Open(cfg Config) (*App, error) {
 	return a, nil
 }
 
-// Close closes the state. CometBFT must be stopped first.
-func (a *App) Close() error { return a.db.Close() }
+// Close closes the state; later calls do nothing. CometBFT must be stopped first.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() { err = a.db.Close() })
+	return err
+}
 
 // Get implements chain.Reader over the committed state.
 func (a *App) Get(key []byte) ([]byte, error) {

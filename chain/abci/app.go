@@ -17,8 +17,8 @@ import (
 	"strconv"
 	"sync"
 
-	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cockroachdb/pebble/v2"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/walrus-go/walrus/chain"

@@ -190,11 +190,11 @@ func TestEventsQueryPaging(t *testing.T) {
 		return p
 	}
 	p := page("/events?limit=3")
-	if len(p.Events) != 3 || p.Events[2].Cursor != (chain.Cursor{2, 0, 0}) || p.Through != 1 || p.LastHeight != 4 {
+	if len(p.Events) != 3 || p.Events[2].Cursor != (chain.Cursor{Height: 2}) || p.Through != 1 || p.LastHeight != 4 {
 		t.Fatalf("first page: %d events, through %d, last %d, %v", len(p.Events), p.Through, p.LastHeight, p.Events[len(p.Events)-1].Cursor)
 	}
 	p = page("/events?limit=3&after=" + p.Events[2].Cursor.String())
-	if len(p.Events) != 3 || p.Events[0].Cursor != (chain.Cursor{2, 0, 1}) || p.Through != 4 {
+	if len(p.Events) != 3 || p.Events[0].Cursor != (chain.Cursor{Height: 2, EventIndex: 1}) || p.Through != 4 {
 		t.Fatalf("second page: %d events through %d", len(p.Events), p.Through)
 	}
 	if e, err := chain.ParseBlobRegistered(p.Events[0].Event.Data); err != nil || e.Size != 10 {

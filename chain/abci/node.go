@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	cfg "github.com/cometbft/cometbft/config"
 	dbm "github.com/cometbft/cometbft-db"
+	cfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cockroachdb/pebble/v2"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"

@@ -25,7 +25,7 @@ type Signer struct {
 	addr chain.Address
 	mu   struct {
 		sync.Mutex
-		next  uint64 // 0: unknown, read from the chain
+		next uint64 // 0: unknown, read from the chain
 	}
 }
 

@@ -43,17 +43,17 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 type initFlags struct {
 	home, chainID, appGenesis, faucet string
-	nShards                          uint16
-	epochDuration                    time.Duration
-	maxEpochsAhead                   uint32
-	storagePrice, writePrice         uint64
-	capacity, minFee                 uint64
-	accounts                         []string
-	validators                       int
-	p2pBasePort                      int
-	storageNodes                     int
-	nodeStake                        uint64
-	timeoutCommit, emptyBlocks       time.Duration
+	nShards                           uint16
+	epochDuration                     time.Duration
+	maxEpochsAhead                    uint32
+	storagePrice, writePrice          uint64
+	capacity, minFee                  uint64
+	accounts                          []string
+	validators                        int
+	p2pBasePort                       int
+	storageNodes                      int
+	nodeStake                         uint64
+	timeoutCommit, emptyBlocks        time.Duration
 }
 
 func initCmd(stdout io.Writer) *cobra.Command {

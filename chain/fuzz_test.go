@@ -142,6 +142,8 @@ func FuzzUnmarshalState(f *testing.F) {
 	sb, _ := h.st.Get(KeySystem())
 	f.Add(sb)
 	f.Add((&Object{Kind: KindBlob, Blob: &Blob{}}).Marshal())
+	f.Add((&CommitteeInfo{Epoch: 1, NShards: 10, Members: []MemberInfo{{Name: "x", Shards: []uint16{1}}}}).Marshal())
+	f.Add(MarshalObjects([]*Object{{Kind: KindStorage, Storage: &Storage{}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if s, err := UnmarshalSystem(b); err == nil {
 			if !bytes.Equal(s.Marshal(), b) {
@@ -151,5 +153,24 @@ func FuzzUnmarshalState(f *testing.F) {
 		_, _ = UnmarshalObject(b)
 		_, _ = UnmarshalEventRecord(b)
 		_, _ = UnmarshalAccount(b)
+		// Query answers: untrusted for a client.
+		if c, err := UnmarshalCommitteeInfo(b); err == nil && !bytes.Equal(c.Marshal(), b) {
+			t.Fatal("committee answer does not round-trip")
+		}
+		if objs, err := UnmarshalObjects(b); err == nil && !bytes.Equal(MarshalObjects(objs), b) {
+			t.Fatal("object list does not round-trip")
+		}
+		_, _ = UnmarshalBlobStatus(b)
+		_, _ = UnmarshalEventPage(b)
+		_, _ = UnmarshalTxData(b)
+		for _, parse := range []func([]byte) error{
+			func(b []byte) error { _, err := ParseBlobRegistered(b); return err },
+			func(b []byte) error { _, err := ParseBlobCertified(b); return err },
+			func(b []byte) error { _, err := ParseBlobDeleted(b); return err },
+			func(b []byte) error { _, err := ParseShardsEvent(b); return err },
+			func(b []byte) error { _, err := ParsePricesUpdated(b); return err },
+		} {
+			_ = parse(b)
+		}
 	})
 }

@@ -160,7 +160,7 @@ func (c *txCtx) epochChange() error {
 	for _, o := range pools {
 		prev := *o
 		p := *o.Pool
-		c.advancePool(&p, s.Epoch, rewards[p.ID])
+		c.advancePool(&p, s.Epoch, rewards[p.ID], s.Committee)
 		o.Pool = &p
 		c.save(o, &prev)
 	}
@@ -179,7 +179,7 @@ func (c *txCtx) epochChange() error {
 
 // advancePool moves a pool into epoch e: commission changes, rewards of the
 // epoch that ended, the exchange rate of e, withdrawals and new stake.
-func (c *txCtx) advancePool(p *StakingPool, e uint32, reward uint64) {
+func (c *txCtx) advancePool(p *StakingPool, e uint32, reward uint64, committee []Assignment) {
 	var rates []EpochAmount
 	for _, r := range p.PendingRates {
 		if r.Epoch <= e {
@@ -216,9 +216,17 @@ func (c *txCtx) advancePool(p *StakingPool, e uint32, reward uint64) {
 		p.WalBalance += st.Amount
 	}
 	p.PendingStake = keep
+	// A new BLS key takes over when the committee that starts now was
+	// selected with it; a key set after voting end waits for the next change.
 	if p.NextPublicKey != nil {
-		c.st.Delete(keyBLS(p.PublicKey))
-		p.PublicKey, p.NextPublicKey = *p.NextPublicKey, nil
+		rotate := true
+		if i, in := memberIndex(committee, p.ID); in {
+			rotate = committee[i].PublicKey == *p.NextPublicKey
+		}
+		if rotate {
+			c.st.Delete(keyBLS(p.PublicKey))
+			p.PublicKey, p.NextPublicKey = *p.NextPublicKey, nil
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/wire"
 )
 
 func TestQuantiles(t *testing.T) {
@@ -237,5 +238,42 @@ func TestRegisterNodeAndCommitteeChange(t *testing.T) {
 	h.ok(carol, &UpdateNode{Node: Ref(five), NetworkAddress: "h:55"})
 	if p := h.object(five).Pool; p.NetworkAddress != "h:55" || p.Name != "five" {
 		t.Errorf("update: %+v", p)
+	}
+}
+
+func TestBLSKeyRotation(t *testing.T) {
+	h := fourNodes(t)
+	x := h.nodesByIndex()[0]
+	ikm := sha256.Sum256([]byte("rotated key"))
+	next, _ := bls.KeyFromIKM(ikm[:])
+	pop, sig := next.ProofOfPossession(1, x.op.addr.Wire())
+	s := sig.Bytes()
+	h.abort(EInvalidArgument, x.op, &UpdateNode{Node: Ref(x.id), NextPublicKey: pop.PublicKey[:5]})
+	h.ok(x.op, &UpdateNode{Node: Ref(x.id), NextPublicKey: pop.PublicKey[:], NextProofOfPossession: s[:]})
+	// Until the change the old key signs; the next committee carries the new key.
+	h.block(testEpochMs / 2)
+	if i, _ := memberIndex(h.sys().Next, x.id); h.sys().Next[i].PublicKey != pop.PublicKey {
+		t.Fatal("next committee does not carry the new key")
+	}
+	h.advanceTo(2, true)
+	old := x.bls
+	x.bls = next
+	if p := h.object(x.id).Pool; p.PublicKey != pop.PublicKey || p.NextPublicKey != nil {
+		t.Fatal("key not rotated at the epoch change")
+	}
+	// A certificate with the new key verifies in epoch 2; the old key no longer counts.
+	alice := h.users["alice"]
+	size := uint64(100)
+	id, root := newBlob(11, size)
+	r := h.ok(alice, &ReserveSpace{EncodedSize: h.encoded(size), EpochsAhead: 2},
+		&RegisterBlob{Storage: CreatedRef(0), BlobID: id, RootHash: root, Size: size, EncodingType: 1})
+	h.ok(alice, h.certify(Ref(r.Created[1]), 2, id, wire.Permanent, all(4)...))
+	x.bls = old
+	r = h.ok(alice, &ReserveSpace{EncodedSize: h.encoded(size), EpochsAhead: 2},
+		&RegisterBlob{Storage: CreatedRef(0), BlobID: id, RootHash: root, Size: size, EncodingType: 1})
+	h.abort(EInvalidSignature, alice, h.certify(Ref(r.Created[1]), 2, id, wire.Permanent, all(4)...))
+	// The old key is free again, the new one taken.
+	if v, _ := h.st.Get(keyBLS(old.PublicKey().Bytes())); v != nil {
+		t.Error("old key still registered")
 	}
 }

@@ -120,26 +120,24 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 	outEnd := c.position(missing[len(missing)-1]) + 1
 
 	seg := segmentBytes(l, n)
-	work := views(&c.decPool, n)
+	work := getSlab(&c.decPool, n)
 	defer c.decPool.Put(work)
 	for off := 0; off < l; off += seg {
 		w := min(seg, l-off)
-		v := work.at(seg, w)
-		for p := range n {
-			clear(v[p])
-		}
+		v := work.at(n, w)
+		clear(v)
 		for s := range shards {
 			if present2[s] {
 				p := c.position(s)
-				kMul(v[p], shards[s][off:off+w], tableFor(loc[p]))
+				kMul(v[p*w:(p+1)*w], shards[s][off:off+w], tableFor(loc[p]))
 			}
 		}
-		ifft(v, n, end, 0)
-		derivative(v, n)
-		fft(v, n, outEnd, 0)
+		ifft(v, w, n, end, 0)
+		derivative(v, w, n)
+		fft(v, w, n, outEnd, 0)
 		for _, i := range missing {
 			p := c.position(i)
-			kMul(shards[i][off:off+w], v[p], tableFor(negLog(loc[p])))
+			kMul(shards[i][off:off+w], v[p*w:(p+1)*w], tableFor(negLog(loc[p])))
 		}
 	}
 	return nil

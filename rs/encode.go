@@ -46,8 +46,8 @@ type Code struct {
 	high bool
 	m    int // chunk size: next_pow2(r) for high rate, next_pow2(k) for low rate
 
-	encPool sync.Pool // *shardViews of 2·m segments of segMax(m) bytes
-	decPool sync.Pool // *shardViews of N segments of segMax(N) bytes
+	encPool sync.Pool // *slab of m segments of segMax(m) bytes
+	decPool sync.Pool // *slab of N segments of segMax(N) bytes
 }
 
 // New returns the code for k originals and r recovery shards.
@@ -77,12 +77,12 @@ func (c *Code) High() bool { return c.high }
 // segMax is the widest segment segmentBytes returns for count shards.
 func segMax(count int) int { return segmentBytes(1<<62, count) }
 
-// views takes a set of count segment views from pool (or allocates one).
-func views(pool *sync.Pool, count int) *shardViews {
-	if v, ok := pool.Get().(*shardViews); ok {
+// getSlab takes a slab of count segments from pool (or allocates one).
+func getSlab(pool *sync.Pool, count int) *slab {
+	if v, ok := pool.Get().(*slab); ok {
 		return v
 	}
-	return newShardViews(count, segMax(count))
+	return &slab{buf: make([]byte, count*segMax(count))}
 }
 
 // segmentBytes picks how much of each shard one pass works on, so that the
@@ -110,23 +110,12 @@ func checkPacked(shards [][]byte, n int, what string) (int, error) {
 	return l, nil
 }
 
-// shardViews is a reusable set of equal-width views into one buffer.
-type shardViews struct {
-	buf   []byte
-	views [][]byte
-}
+// slab is a reusable work buffer for count shard segments.
+type slab struct{ buf []byte }
 
-func newShardViews(count, width int) *shardViews {
-	return &shardViews{buf: make([]byte, count*width), views: make([][]byte, count)}
-}
-
-// at returns the views re-sliced to width w (w <= the allocated width).
-func (s *shardViews) at(stride, w int) [][]byte {
-	for i := range s.views {
-		s.views[i] = s.buf[i*stride : i*stride+w]
-	}
-	return s.views
-}
+// at returns the first count shards of width w, contiguous (w <= the
+// segment width the slab was made for).
+func (s *slab) at(count, w int) []byte { return s.buf[:count*w] }
 
 // Encode computes the r recovery shards from the k originals. All shards are
 // in the packed layout and have the same length. originals are not modified.
@@ -144,15 +133,15 @@ func (c *Code) Encode(originals, recovery [][]byte) error {
 		return nil
 	}
 	seg := segmentBytes(l, c.m)
-	work, tmp := views(&c.encPool, c.m), views(&c.encPool, c.m)
+	work, tmp := getSlab(&c.encPool, c.m), getSlab(&c.encPool, c.m)
 	defer c.encPool.Put(work)
 	defer c.encPool.Put(tmp)
 	for off := 0; off < l; off += seg {
 		w := min(seg, l-off)
 		if c.high {
-			c.encodeHigh(originals, recovery, off, work.at(seg, w), tmp.at(seg, w))
+			c.encodeHigh(originals, recovery, off, w, work.at(c.m, w), tmp.at(c.m, w))
 		} else {
-			c.encodeLow(originals, recovery, off, work.at(seg, w), tmp.at(seg, w))
+			c.encodeLow(originals, recovery, off, w, work.at(c.m, w), tmp.at(c.m, w))
 		}
 	}
 	return nil
@@ -160,8 +149,9 @@ func (c *Code) Encode(originals, recovery [][]byte) error {
 
 // encodeHigh: for each m-sized chunk j of originals (zero-padded), IFFT at
 // skew offset (j+1)·m; XOR the results; FFT at offset 0; keep the first r.
-func (c *Code) encodeHigh(orig, rec [][]byte, off int, work, tmp [][]byte) {
-	m, w := c.m, len(work[0])
+// It works on bytes [off, off+w) of every shard; work and tmp hold m shards of w.
+func (c *Code) encodeHigh(orig, rec [][]byte, off, w int, work, tmp []byte) {
+	m := c.m
 	for j := 0; j*m < c.k; j++ {
 		cnt := min(m, c.k-j*m)
 		dst := work
@@ -169,47 +159,39 @@ func (c *Code) encodeHigh(orig, rec [][]byte, off int, work, tmp [][]byte) {
 			dst = tmp
 		}
 		for i := range cnt {
-			copy(dst[i], orig[j*m+i][off:off+w])
+			copy(dst[i*w:(i+1)*w], orig[j*m+i][off:off+w])
 		}
-		for i := cnt; i < m; i++ {
-			clear(dst[i])
-		}
-		ifft(dst, m, cnt, (j+1)*m)
+		clear(dst[cnt*w:])
+		ifft(dst, w, m, cnt, (j+1)*m)
 		if j > 0 {
-			for i := range m {
-				kXor(work[i], tmp[i])
-			}
+			kXor(work, tmp)
 		}
 	}
-	fft(work, m, c.r, 0)
+	fft(work, w, m, c.r, 0)
 	for i := range c.r {
-		copy(rec[i][off:off+w], work[i])
+		copy(rec[i][off:off+w], work[i*w:(i+1)*w])
 	}
 }
 
 // encodeLow: IFFT of the originals zero-padded to m at offset 0 gives the
 // coefficients; recovery chunk j is their FFT at offset (j+1)·m.
-func (c *Code) encodeLow(orig, rec [][]byte, off int, work, tmp [][]byte) {
-	m, w := c.m, len(work[0])
+func (c *Code) encodeLow(orig, rec [][]byte, off, w int, work, tmp []byte) {
+	m := c.m
 	for i := range c.k {
-		copy(work[i], orig[i][off:off+w])
+		copy(work[i*w:(i+1)*w], orig[i][off:off+w])
 	}
-	for i := c.k; i < m; i++ {
-		clear(work[i])
-	}
-	ifft(work, m, c.k, 0)
+	clear(work[c.k*w:])
+	ifft(work, w, m, c.k, 0)
 	for j := 0; j*m < c.r; j++ {
 		cnt := min(m, c.r-j*m)
 		dst := work
 		if (j+1)*m < c.r { // not the last chunk: keep the coefficients
 			dst = tmp
-			for i := range m {
-				copy(tmp[i], work[i])
-			}
+			copy(tmp, work)
 		}
-		fft(dst, m, cnt, (j+1)*m)
+		fft(dst, w, m, cnt, (j+1)*m)
 		for i := range cnt {
-			copy(rec[j*m+i][off:off+w], dst[i])
+			copy(rec[j*m+i][off:off+w], dst[i*w:(i+1)*w])
 		}
 	}
 }

@@ -100,3 +100,31 @@ func TestSubspaceDerivativeIsOne(t *testing.T) {
 		}
 	}
 }
+
+// The in-place derivative equals its definition: coefficient i of (D+1)·P is
+// c_i XOR the c_{i|2^b} for every bit b clear in i.
+func TestDerivativeForms(t *testing.T) {
+	initTables()
+	for _, n := range []int{1, 2, 4, 8, 64, 2048} {
+		const w = 64
+		data := make([]byte, n*w)
+		for i := range data {
+			data[i] = byte(i*131 + i>>8)
+		}
+		want := make([]byte, n*w)
+		for i := range n {
+			copy(want[i*w:(i+1)*w], data[i*w:(i+1)*w])
+			for b := 1; i|b < n; b <<= 1 {
+				if i&b == 0 {
+					xorGeneric(want[i*w:(i+1)*w], data[(i|b)*w:(i|b+1)*w])
+				}
+			}
+		}
+		derivative(data, w, n)
+		for i := range data {
+			if data[i] != want[i] {
+				t.Fatalf("n=%d: byte %d differs", n, i)
+			}
+		}
+	}
+}

@@ -167,23 +167,25 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 		want = blake2b.Sum256(data)
 		data = nil
 	}
+	// once runs the timed operation; check verifies its result afterwards.
+	var out []byte
 	once := func() error {
+		var err error
 		switch op {
 		case "encode":
-			m, err := enc.Metadata(data)
-			if err != nil {
-				return err
-			}
+			var m blob.MetadataWithID
+			m, err = enc.Metadata(data)
 			res.BlobID = m.ID.String()
 		case "decode":
-			out, err := enc.Decode(&md, slivers, redstuff.ConsistencyDefault)
-			if err != nil {
-				return err
-			}
-			if int64(len(out)) != size || blake2b.Sum256(out) != want {
-				return errors.New("decode returned the wrong bytes")
-			}
+			out, err = enc.Decode(&md, slivers, redstuff.ConsistencyDefault)
 		}
+		return err
+	}
+	check := func() error {
+		if op == "decode" && (int64(len(out)) != size || blake2b.Sum256(out) != want) {
+			return errors.New("decode returned the wrong bytes")
+		}
+		out = nil
 		return nil
 	}
 	// Run 0 is cold: memory handed back to the OS first, peak RSS measured.
@@ -198,6 +200,9 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 		err := once()
 		d := time.Since(start).Seconds()
 		stop()
+		if err == nil {
+			err = check()
+		}
 		if err != nil {
 			return res, err
 		}

@@ -1,0 +1,312 @@
+package nodeapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// metadataLimit is the largest BCS BlobMetadata for n shards.
+func metadataLimit(n int) int64 { return int64(66*n + 16) }
+
+// sliverLimit is the exact BCS size of a sliver of type t of a blob.
+func sliverLimit(p blob.Params, md *blob.MetadataWithID, t blob.SliverType) (int64, error) {
+	s, err := p.SymbolSize(md.UnencodedLength)
+	if err != nil {
+		return 0, err
+	}
+	n := p.PrimarySliverSize(s)
+	if t == blob.Secondary {
+		n = p.SecondarySliverSize(s)
+	}
+	return int64(len(bcs.AppendULEB128(nil, uint32(n))) + n + 4), nil // length, data, symbol size, index
+}
+
+// pendingParam parses ?pending=.
+func pendingParam(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("pending")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errInvalidParameter("pending", v)
+	}
+	return b, nil
+}
+
+func (s *Server) getMetadata(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.blobID(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("metadata")
+	}
+	b, ok, err := s.deps.Store.MetadataBCS(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return newError("NOT_FOUND", ReasonMetadataNotFound, "the requested metadata is unavailable", nil)
+	}
+	writeBCS(w, b)
+	return nil
+}
+
+func (s *Server) getMetadataStatus(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.blobID(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("metadata")
+	}
+	_, ok, err := s.deps.Store.Metadata(id)
+	if err != nil {
+		return err
+	}
+	st := StatusNonexistent
+	switch {
+	case ok:
+		st = StatusStored
+	case s.pending.metadata(id) != nil:
+		st = StatusBuffered
+	}
+	writeSuccess(w, http.StatusOK, st)
+	return nil
+}
+
+// putMetadata checks, in order: blob ID, blocklist, pending flag, body size,
+// encoding type, decoding, invalid blob, verification against the ID, then
+// stores (registered), buffers (pending) or refuses.
+func (s *Server) putMetadata(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.blobID(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("blob")
+	}
+	pending, err := pendingParam(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, metadataLimit(s.deps.Params.N()))
+	if err != nil {
+		return err
+	}
+	// BlobMetadata::V1 is tag 0, then the encoding type's tag (RS2 = 1).
+	if len(body) >= 2 && body[0] == 0 && body[1] != byte(blob.RS2) {
+		return newError("INVALID_ARGUMENT", ReasonUnsupportedEncoding,
+			fmt.Sprintf("unsupported encoding type %d, supported types are: [RS2]", body[1]), nil)
+	}
+	m, err := blob.UnmarshalMetadata(body)
+	if err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidMetadata, "the metadata does not decode: "+err.Error(), nil)
+	}
+	reg, err := s.deps.Chain.Registration(id)
+	if err != nil {
+		return err
+	}
+	if reg.Invalid != nil {
+		return errInvalidBlob(*reg.Invalid)
+	}
+	md := &blob.MetadataWithID{ID: id, Metadata: m}
+	if err := md.Verify(s.deps.Params); err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidMetadata, "the provided metadata failed to verify: "+err.Error(), nil)
+	}
+	if _, ok, err := s.deps.Store.Metadata(id); err != nil {
+		return err
+	} else if ok {
+		writeSuccess(w, http.StatusOK, "metadata already stored")
+		return nil
+	}
+	if reg.Registered() {
+		if err := s.deps.Store.PutMetadata(md); err != nil {
+			return err
+		}
+		writeSuccess(w, http.StatusCreated, "metadata successfully stored")
+		return nil
+	}
+	if !pending {
+		return errNotRegistered()
+	}
+	if err := s.pending.putMetadata(md); err != nil {
+		return newError("FAILED_PRECONDITION", ReasonCacheSaturated, "pending upload cache is saturated; retry once the node catches up", nil)
+	}
+	s.flushIfRegistered(id)
+	writeSuccess(w, http.StatusAccepted, "metadata buffered until the blob is registered")
+	return nil
+}
+
+// flushIfRegistered closes the race between a pending upload and the
+// registration that flushed the cache just before the upload was added.
+func (s *Server) flushIfRegistered(id blob.ID) {
+	if reg, err := s.deps.Chain.Registration(id); err == nil && reg.Registered() {
+		s.flushPending(id)
+	}
+}
+
+// metadataFor returns the blob's metadata from the store or, when pending
+// uploads are allowed, from the pending cache.
+func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, error) {
+	md, ok, err := s.deps.Store.Metadata(id)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return md, nil
+	}
+	if pending {
+		if md := s.pending.metadata(id); md != nil {
+			return md, nil
+		}
+	}
+	return nil, newError("FAILED_PRECONDITION", ReasonMetadataNotFound, "blob metadata is required but missing", nil)
+}
+
+// putSliver checks, in order: parameters, blocklist, shard assignment,
+// registration (or pending), metadata, body size, decoding, the sliver's
+// index against the pair, verification against the metadata; then stores,
+// buffers or answers that it is already stored.
+func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
+	id, pair, t, err := s.sliverParams(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("blob")
+	}
+	pending, err := pendingParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.deps.Params
+	shard := uint16(p.ShardOfPair(id, pair))
+	if !s.deps.Chain.Owns(shard) {
+		return errShardNotAssigned(int(shard), s.deps.Chain.Epoch())
+	}
+	reg, err := s.deps.Chain.Registration(id)
+	if err != nil {
+		return err
+	}
+	if reg.Invalid != nil {
+		return errInvalidBlob(*reg.Invalid)
+	}
+	if !reg.Registered() && !pending {
+		return errNotRegistered()
+	}
+	md, err := s.metadataFor(id, !reg.Registered())
+	if err != nil {
+		return err
+	}
+	limit, err := sliverLimit(p, md, t)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	sl, err := redstuff.UnmarshalSliver(body, t)
+	if err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver does not decode: "+err.Error(), nil)
+	}
+	want := pair
+	if t == blob.Secondary {
+		want = p.SecondaryIndex(pair)
+	}
+	if int(sl.Index) != want {
+		return newError("INVALID_ARGUMENT", ReasonInvalidSliver,
+			fmt.Sprintf("the provided sliver is invalid: sliver index %d does not belong to pair %d", sl.Index, pair), nil)
+	}
+	if err := s.enc.VerifySliver(&sl, &md.Metadata); err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver is invalid: "+err.Error(), nil)
+	}
+	if ok, err := s.deps.Store.HasSliver(shard, t, id); err != nil {
+		return err
+	} else if ok {
+		writeSuccess(w, http.StatusOK, "sliver already stored")
+		return nil
+	}
+	if reg.Registered() {
+		if err := s.deps.Store.PutSliver(shard, id, &sl); err != nil {
+			return err
+		}
+		writeSuccess(w, http.StatusCreated, "sliver stored successfully")
+		return nil
+	}
+	if err := s.pending.putSliver(id, shard, &sl); err != nil {
+		if errors.Is(err, errSaturated) {
+			return newError("FAILED_PRECONDITION", ReasonCacheSaturated, "pending upload cache is saturated; retry once the node catches up", nil)
+		}
+		return err
+	}
+	s.flushIfRegistered(id)
+	writeSuccess(w, http.StatusAccepted, "sliver buffered until the blob is registered")
+	return nil
+}
+
+func (s *Server) getSliver(w http.ResponseWriter, r *http.Request) error {
+	id, pair, t, err := s.sliverParams(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("sliver")
+	}
+	shard := uint16(s.deps.Params.ShardOfPair(id, pair))
+	b, ok, err := s.deps.Store.SliverBCS(shard, t, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if !s.serves(shard) {
+			return errShardNotAssigned(int(shard), s.deps.Chain.Epoch())
+		}
+		return newError("NOT_FOUND", ReasonSliverNotFound, "the requested sliver is unavailable", nil)
+	}
+	writeBCS(w, b)
+	return nil
+}
+
+func (s *Server) serves(shard uint16) bool {
+	for _, x := range s.deps.Chain.ServingShards() {
+		if x == shard {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) getSliverStatus(w http.ResponseWriter, r *http.Request) error {
+	id, pair, t, err := s.sliverParams(r)
+	if err != nil {
+		return err
+	}
+	if s.blocked(id) {
+		return errForbidden("sliver")
+	}
+	shard := uint16(s.deps.Params.ShardOfPair(id, pair))
+	ok, err := s.deps.Store.HasSliver(shard, t, id)
+	if err != nil {
+		return err
+	}
+	st := StatusNonexistent
+	switch {
+	case ok:
+		st = StatusStored
+	case s.pending.hasSliver(id, shard, t):
+		st = StatusBuffered
+	case !s.serves(shard):
+		return errShardNotAssigned(int(shard), s.deps.Chain.Epoch())
+	}
+	writeSuccess(w, http.StatusOK, st)
+	return nil
+}

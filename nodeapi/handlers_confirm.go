@@ -1,0 +1,181 @@
+package nodeapi
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/redstuff"
+	"github.com/walrus-go/walrus/wire"
+)
+
+// parseObjectID parses a Sui object ID: 0x and up to 64 hex digits.
+func parseObjectID(s string) (wire.ObjectID, bool) {
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok || len(h) == 0 || len(h) > 64 {
+		return wire.ObjectID{}, false
+	}
+	if len(h)%2 == 1 {
+		h = "0" + h
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return wire.ObjectID{}, false
+	}
+	var id wire.ObjectID
+	copy(id[32-len(b):], b)
+	return id, true
+}
+
+// getConfirmation signs "every shard assigned to me in this epoch holds its
+// slivers of the blob" once the blob is registered with the requested
+// persistence and every owned shard holds both slivers. With
+// wait_for_registration it waits up to wait_millis (capped) for the
+// registration to be seen.
+func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.blobID(r)
+	if err != nil {
+		return err
+	}
+	pers := wire.Permanent
+	if v := r.PathValue("object_id"); v != "" {
+		obj, ok := parseObjectID(v)
+		if !ok {
+			return newError("INVALID_ARGUMENT", ReasonInvalidObjectID, fmt.Sprintf("%q is not an object ID", v), nil)
+		}
+		pers = wire.Deletable(obj)
+	}
+	q := r.URL.Query()
+	wait := false
+	if v := q.Get("wait_for_registration"); v != "" {
+		if wait, err = strconv.ParseBool(v); err != nil {
+			return errInvalidParameter("wait_for_registration", v)
+		}
+	}
+	maxWait := s.cfg.MaxConfirmationWait
+	if v := q.Get("wait_millis"); v != "" {
+		ms, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errInvalidParameter("wait_millis", v)
+		}
+		maxWait = min(maxWait, time.Duration(min(ms, 1<<40))*time.Millisecond)
+	}
+	if s.blocked(id) {
+		return errForbidden("blob")
+	}
+	var deadline <-chan time.Time
+	if wait {
+		t := time.NewTimer(maxWait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		signal := s.registrationSignal()
+		reg, err := s.deps.Chain.Registration(id)
+		if err != nil {
+			return err
+		}
+		if reg.Invalid != nil {
+			return errInvalidBlob(*reg.Invalid)
+		}
+		if reg.Covers(pers) {
+			break
+		}
+		if !wait {
+			return errNotRegistered()
+		}
+		select {
+		case <-signal:
+		case <-deadline:
+			return errNotRegistered()
+		case <-r.Context().Done():
+			return errNotRegistered()
+		}
+	}
+	missing, err := s.missingSlivers(id)
+	if err != nil {
+		return err
+	}
+	if missing > 0 {
+		return newError("FAILED_PRECONDITION", ReasonMissingSlivers, "the required slivers are not all stored",
+			map[string]any{"missing": missing})
+	}
+	c := wire.Confirmation{Epoch: s.deps.Chain.Epoch(), BlobID: id, Persistence: pers}
+	msg := c.Marshal()
+	sig := s.deps.Key.Sign(msg).Bytes()
+	writeSuccess(w, http.StatusOK, Confirmation{Signed: &wire.SignedMessage{Message: msg, Signature: sig}})
+	return nil
+}
+
+// missingSlivers counts the slivers of owned shards not (intact) in store.
+func (s *Server) missingSlivers(id blob.ID) (int, error) {
+	missing := 0
+	for _, sh := range s.deps.Chain.OwnedShards() {
+		for _, t := range []blob.SliverType{blob.Primary, blob.Secondary} {
+			ok, err := s.deps.Store.HasSliver(sh, t, id)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				missing++
+			}
+		}
+	}
+	return missing, nil
+}
+
+// proofLimit bounds an inconsistency proof for a blob: k symbols, each with
+// its index, data and a proof of at most 64 nodes.
+func proofLimit(p blob.Params, md *blob.MetadataWithID, t blob.SliverType) int64 {
+	s, _ := p.SymbolSize(md.UnencodedLength)
+	k := p.PrimarySymbols()
+	if t == blob.Primary {
+		k = p.SecondarySymbols()
+	}
+	return int64(k)*int64(s+8+1+64*33) + 16
+}
+
+// postInconsistencyProof verifies a proof that the blob is inconsistently
+// encoded and answers with a signed INVALID_BLOB_ID attestation.
+func (s *Server) postInconsistencyProof(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.blobID(r)
+	if err != nil {
+		return err
+	}
+	t, err := sliverType("sliver_type", r.PathValue("sliver_type"))
+	if err != nil {
+		return err
+	}
+	md, ok, err := s.deps.Store.Metadata(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return newError("FAILED_PRECONDITION", ReasonMetadataNotFound, "blob metadata is required but missing", nil)
+	}
+	body, err := readBody(w, r, proofLimit(s.deps.Params, md, t))
+	if err != nil {
+		return err
+	}
+	proof, err := redstuff.UnmarshalInconsistencyProof(body, t)
+	if err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidProof, "the proof does not decode: "+err.Error(), nil)
+	}
+	release, err := s.acquireSymbols(r.Context())
+	if err != nil {
+		return err
+	}
+	err = s.enc.VerifyInconsistencyProof(&proof, &md.Metadata)
+	release()
+	if err != nil {
+		return newError("INVALID_ARGUMENT", ReasonInvalidProof, err.Error(), nil)
+	}
+	m := wire.InvalidBlobID{Epoch: s.deps.Chain.Epoch(), BlobID: id}
+	msg := m.Marshal()
+	writeSuccess(w, http.StatusOK, &wire.SignedMessage{Message: msg, Signature: s.deps.Key.Sign(msg).Bytes()})
+	return nil
+}

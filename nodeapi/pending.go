@@ -1,0 +1,142 @@
+package nodeapi
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// errSaturated: the pending cache is full.
+var errSaturated = errors.New("nodeapi: pending cache saturated")
+
+// pendingCache holds verified metadata and slivers of blobs whose
+// registration the node has not seen yet (uploads with ?pending=true), in
+// memory, bounded in bytes and blobs; entries older than the TTL are
+// dropped. Nothing in it is confirmed or served.
+type pendingCache struct {
+	cfg PendingConfig
+	now func() time.Time
+
+	mu    sync.Mutex
+	blobs map[blob.ID]*pendingBlob
+	bytes int64
+}
+
+type sliverKey struct {
+	shard uint16
+	t     blob.SliverType
+}
+
+type pendingBlob struct {
+	added   time.Time
+	md      *blob.MetadataWithID
+	slivers map[sliverKey]*redstuff.Sliver
+	bytes   int64
+}
+
+func newPendingCache(cfg PendingConfig, now func() time.Time) *pendingCache {
+	return &pendingCache{cfg: cfg, now: now, blobs: map[blob.ID]*pendingBlob{}}
+}
+
+// expireLocked drops entries older than the TTL.
+func (c *pendingCache) expireLocked() {
+	cutoff := c.now().Add(-c.cfg.TTL)
+	for id, p := range c.blobs {
+		if p.added.Before(cutoff) {
+			c.bytes -= p.bytes
+			delete(c.blobs, id)
+		}
+	}
+}
+
+// entryLocked returns the blob's entry, creating it if there is room.
+func (c *pendingCache) entryLocked(id blob.ID, size int64) (*pendingBlob, error) {
+	c.expireLocked()
+	if c.bytes+size > c.cfg.MaxBytes {
+		return nil, errSaturated
+	}
+	p := c.blobs[id]
+	if p == nil {
+		if len(c.blobs) >= c.cfg.MaxBlobs {
+			return nil, errSaturated
+		}
+		p = &pendingBlob{added: c.now(), slivers: map[sliverKey]*redstuff.Sliver{}}
+		c.blobs[id] = p
+	}
+	return p, nil
+}
+
+func (c *pendingCache) putMetadata(md *blob.MetadataWithID) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.blobs[md.ID]; p != nil && p.md != nil {
+		return nil
+	}
+	size := int64(len(md.Hashes)*64 + 64)
+	p, err := c.entryLocked(md.ID, size)
+	if err != nil {
+		return err
+	}
+	p.md = md
+	p.bytes += size
+	c.bytes += size
+	return nil
+}
+
+func (c *pendingCache) putSliver(id blob.ID, shard uint16, s *redstuff.Sliver) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := sliverKey{shard, s.Type}
+	if p := c.blobs[id]; p != nil && p.slivers[k] != nil {
+		return nil
+	}
+	size := int64(len(s.Data) + 16)
+	p, err := c.entryLocked(id, size)
+	if err != nil {
+		return err
+	}
+	p.slivers[k] = s
+	p.bytes += size
+	c.bytes += size
+	return nil
+}
+
+func (c *pendingCache) metadata(id blob.ID) *blob.MetadataWithID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.blobs[id]; p != nil && !p.added.Before(c.now().Add(-c.cfg.TTL)) {
+		return p.md
+	}
+	return nil
+}
+
+func (c *pendingCache) hasSliver(id blob.ID, shard uint16, t blob.SliverType) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.blobs[id]
+	return p != nil && p.slivers[sliverKey{shard, t}] != nil && !p.added.Before(c.now().Add(-c.cfg.TTL))
+}
+
+// take removes and returns a blob's pending data (nil if none).
+func (c *pendingCache) take(id blob.ID) *pendingBlob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.blobs[id]
+	if p != nil {
+		delete(c.blobs, id)
+		c.bytes -= p.bytes
+		if p.added.Before(c.now().Add(-c.cfg.TTL)) {
+			return nil
+		}
+	}
+	return p
+}
+
+func (c *pendingCache) size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/wire"
 )
 
 // Query answers are BCS. This file holds the shapes that are not a single
@@ -202,4 +205,20 @@ func UnmarshalTxData(b []byte) (*TxData, error) {
 		return nil, fmt.Errorf("chain: tx data: %w", err)
 	}
 	return t, nil
+}
+
+// Committee builds the committee this answer describes, with each member's
+// network address and network public key (for clients and nodes that talk
+// to the members).
+func (c *CommitteeInfo) Committee() (*committee.Committee, error) {
+	members := make([]committee.Member, len(c.Members))
+	for i, m := range c.Members {
+		pk, err := bls.ParsePublicKey(m.PublicKey[:])
+		if err != nil {
+			return nil, fmt.Errorf("chain: committee member %s: %w", m.NodeID, err)
+		}
+		members[i] = committee.Member{NodeID: wire.ObjectID(m.NodeID), PublicKey: pk, NetworkAddress: m.NetworkAddress,
+			NetworkPublicKey: m.NetworkPublicKey, Shards: m.Shards}
+	}
+	return committee.New(c.Epoch, int(c.NShards), members)
 }

@@ -1,0 +1,191 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/nodeapi"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// Read returns a blob's bytes: metadata from the first node whose answer
+// verifies against the blob ID, then primary slivers (each verified) from
+// the nodes holding them until k_p, decoded and checked (Default
+// consistency). During an epoch change, shards not yet available from
+// their new owner are read from the previous one.
+func (c *Client) Read(ctx context.Context, id blob.ID) ([]byte, error) {
+	st, err := c.chain.BlobStatus(ctx, id)
+	if err == nil && st.Invalid {
+		return nil, fmt.Errorf("%w: %s was declared invalid on chain", ErrBlobInvalid, id)
+	}
+	cur, prev, err := c.Committees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	md, err := c.Metadata(ctx, id, cur, prev)
+	if err != nil {
+		return nil, err
+	}
+	slivers, err := c.primarySlivers(ctx, md, cur, prev)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.enc.Decode(md, slivers, redstuff.ConsistencyDefault)
+	if errors.Is(err, redstuff.ErrInconsistent) {
+		return nil, fmt.Errorf("%w: %w", ErrBlobInvalid, err)
+	}
+	return data, err
+}
+
+// members lists the distinct members of the committees, current first.
+func members(cur, prev *committee.Committee) []*committee.Member {
+	var out []*committee.Member
+	seen := map[committee.NodeID]bool{}
+	for _, c := range []*committee.Committee{cur, prev} {
+		if c == nil {
+			continue
+		}
+		for i := range c.Len() {
+			m := c.Member(i)
+			if !seen[m.NodeID] && m.NetworkAddress != "" {
+				seen[m.NodeID] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// Metadata fetches a blob's metadata from the committees' nodes in random
+// order and returns the first answer that verifies against the blob ID.
+func (c *Client) Metadata(ctx context.Context, id blob.ID, cur, prev *committee.Committee) (*blob.MetadataWithID, error) {
+	ms := members(cur, prev)
+	rand.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
+	notFound, blocked := 0, 0
+	var errs []error
+	for _, m := range ms {
+		nc, err := c.Node(m.NetworkAddress)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		md, err := nc.Metadata(ctx, id)
+		if err == nil {
+			if err = md.Verify(c.params); err == nil {
+				return md, nil
+			}
+		}
+		var apiErr *nodeapi.Error
+		if errors.As(err, &apiErr) {
+			switch apiErr.Code {
+			case 404:
+				notFound += m.Weight()
+			case 451:
+				blocked += m.Weight()
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", m.NetworkAddress, err))
+	}
+	n := c.params.N()
+	switch {
+	case committee.IsQuorum(notFound, n):
+		return nil, fmt.Errorf("%w: %s", ErrBlobNotFound, id)
+	case blocked > 0 && committee.IsValidity(blocked, n):
+		return nil, fmt.Errorf("%w: %s", ErrBlobBlocked, id)
+	}
+	return nil, fmt.Errorf("%w: no node gave valid metadata of %s: %w", ErrNotEnoughSlivers, id, errors.Join(errs...))
+}
+
+// primarySlivers reads verified primary slivers until there are k_p.
+func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cur, prev *committee.Committee) ([]redstuff.Sliver, error) {
+	n, need := c.params.N(), c.params.PrimarySymbols()
+	type source struct {
+		pair    int
+		address string
+	}
+	var first, fallback []source
+	for s := range n {
+		pair := c.params.PairOfShard(md.ID, s)
+		if i, ok := cur.ShardOwner(s); ok {
+			first = append(first, source{pair, cur.Member(i).NetworkAddress})
+		}
+		if prev != nil {
+			if i, ok := prev.ShardOwner(s); ok && prev.Member(i).NetworkAddress != "" {
+				fallback = append(fallback, source{pair, prev.Member(i).NetworkAddress})
+			}
+		}
+	}
+	rand.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var got []redstuff.Sliver
+	have := map[int]bool{}
+	var errs []error
+	queue := append(first, fallback...)
+	sem := make(chan struct{}, c.cfg.ReadConcurrency)
+	var wg sync.WaitGroup
+	for _, src := range queue {
+		mu.Lock()
+		enough, dup := len(got) >= need, have[src.pair]
+		mu.Unlock()
+		if enough {
+			break
+		}
+		if dup {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := func() error {
+				nc, err := c.Node(src.address)
+				if err != nil {
+					return err
+				}
+				rctx, rcancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
+				defer rcancel()
+				s, err := nc.Sliver(rctx, md.ID, src.pair, blob.Primary)
+				if err != nil {
+					return err
+				}
+				if err := c.enc.VerifySliver(s, &md.Metadata); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if !have[src.pair] && len(got) < need {
+					have[src.pair] = true
+					got = append(got, *s)
+					if len(got) >= need {
+						cancel()
+					}
+				}
+				return nil
+			}()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s pair %d: %w", src.address, src.pair, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) < need {
+		return nil, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughSlivers, len(got), need, errors.Join(errs...))
+	}
+	return got, nil
+}

@@ -187,7 +187,9 @@ func (b *backend) Registration(id blob.ID) (nodeapi.Registration, error) {
 	return r, nil
 }
 
-func eventID(e store.EventID) nodeapi.EventID { return nodeapi.EventID{TxDigest: e.TxDigest, Seq: e.Seq} }
+func eventID(e store.EventID) nodeapi.EventID {
+	return nodeapi.EventID{TxDigest: e.TxDigest, Seq: e.Seq}
+}
 
 // Status implements nodeapi.Chain.
 func (b *backend) Status(id blob.ID) (nodeapi.BlobStatus, error) {

@@ -23,7 +23,11 @@ import (
 type Signer struct {
 	key  ed25519.PrivateKey
 	addr chain.Address
-	mu   struct {
+	// submit orders sign-and-submit: CheckTx wants an account's pending
+	// sequences in order, so a transaction is submitted before the next
+	// sequence is handed out (inclusion is awaited outside it).
+	submit sync.Mutex
+	mu     struct {
 		sync.Mutex
 		next uint64 // 0: unknown, read from the chain
 	}
@@ -91,6 +95,16 @@ func (c *Client) Execute(ctx context.Context, s *Signer, calls ...chain.Call) (*
 
 // ExecuteWithFee is Execute with an explicit fee.
 func (c *Client) ExecuteWithFee(ctx context.Context, s *Signer, fee uint64, calls ...chain.Call) (*TxResult, error) {
+	hash, err := c.signAndSubmit(ctx, s, fee, calls)
+	if err != nil {
+		return nil, err
+	}
+	return c.WaitTx(ctx, hash)
+}
+
+func (c *Client) signAndSubmit(ctx context.Context, s *Signer, fee uint64, calls []chain.Call) ([]byte, error) {
+	s.submit.Lock()
+	defer s.submit.Unlock()
 	for attempt := 0; ; attempt++ {
 		seq, err := s.nextSequence(ctx, c)
 		if err != nil {
@@ -110,7 +124,7 @@ func (c *Client) ExecuteWithFee(ctx context.Context, s *Signer, fee uint64, call
 			}
 			return nil, err
 		}
-		return c.WaitTx(ctx, hash)
+		return hash, nil
 	}
 }
 

@@ -1,0 +1,162 @@
+package testnet_test
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/testnet"
+	"github.com/walrus-go/walrus/nodeapi"
+)
+
+// waitEpochDone waits until the chain has finished the change to epoch e.
+func waitEpochDone(t *testing.T, net *testnet.Network, e uint32, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		sys, err := net.Chain.System(ctx)
+		if err != nil {
+			t.Fatalf("waiting for epoch %d: %v", e, err)
+		}
+		if sys.Epoch > e || sys.Epoch == e && sys.State != chain.EpochChangeSync {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// assignment returns each node's shards in the current committee.
+func assignment(t *testing.T, net *testnet.Network) [][]uint16 {
+	t.Helper()
+	cur, _, err := net.Client.Committees(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]uint16, net.NodeCount())
+	for _, m := range cur.Members() {
+		for i := range net.NodeCount() {
+			if m.NetworkAddress == net.Address(i) {
+				out[i] = slices.Sorted(slices.Values(m.Shards))
+			}
+		}
+	}
+	return out
+}
+
+// stake adds stake to node i from the user's account.
+func stake(t *testing.T, net *testnet.Network, i int, amount uint64) {
+	t.Helper()
+	ctx := context.Background()
+	cur, _, err := net.Client.Committees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cur.Members() {
+		if m.NetworkAddress == net.Address(i) {
+			if _, err := net.Chain.Execute(ctx, net.Signer, &chain.StakeWithPool{Node: chain.Ref(chain.ObjectID(m.NodeID)), Amount: amount}); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("node %d is not in the committee", i)
+}
+
+// TestTwoEpochChanges: stake moves shards twice; at each change the nodes
+// that gain shards recover their slivers from the committee and report
+// epoch_sync_done, the change completes, the losers drop the shards, and
+// every stored blob stays readable and fully held.
+func TestTwoEpochChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for two epoch changes")
+	}
+	net := testnet.Start(t, testnet.Config{EpochDuration: 6 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before := assignment(t, net)
+	stake(t, net, 0, 3000*chain.FrostPerWAL) // before voting end: counts for epoch 2
+	var stored [][]byte
+	var results []*client.StoreResult
+	storeOne := func(seed uint64) {
+		data := randomBytes(200_000, seed)
+		res, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, results = append(stored, data), append(results, res)
+	}
+	storeOne(1)
+	storeOne(2)
+	checkAll := func(epoch uint32) {
+		t.Helper()
+		for i := range net.NodeCount() {
+			nd := net.Node(i)
+			for {
+				missing := 0
+				for _, r := range results {
+					m, err := nd.MissingSlivers(r.BlobID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					missing += m
+				}
+				if missing == 0 {
+					break
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("epoch %d: node %d still misses %d slivers", epoch, i, missing)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		for k, r := range results {
+			got, err := net.Client.Read(ctx, r.BlobID)
+			if err != nil || !bytes.Equal(got, stored[k]) {
+				t.Fatalf("epoch %d: read blob %d: %v", epoch, k, err)
+			}
+		}
+	}
+
+	waitEpochDone(t, net, 2, time.Minute)
+	second := assignment(t, net)
+	if slices.EqualFunc(before, second, slices.Equal) {
+		t.Fatalf("the stake did not move shards: %v", before)
+	}
+	t.Logf("epoch 1 → 2: shards %v → %v", before, second)
+	checkAll(2)
+	storeOne(3)
+	stake(t, net, 1, 8000*chain.FrostPerWAL)
+	waitEpochDone(t, net, 3, time.Minute)
+	third := assignment(t, net)
+	if slices.EqualFunc(second, third, slices.Equal) {
+		t.Fatalf("the second stake did not move shards: %v", second)
+	}
+	t.Logf("epoch 2 → 3: shards %v → %v", second, third)
+	checkAll(3)
+
+	// Shards handed over are dropped once the change is done.
+	for i := range net.NodeCount() {
+		for _, r := range results {
+			p := net.Client.Params()
+			for s := range p.N() {
+				if slices.Contains(third[i], uint16(s)) {
+					continue
+				}
+				_, err := net.API(i).Sliver(ctx, r.BlobID, p.PairOfShard(r.BlobID, s), blob.Primary)
+				if !nodeapi.IsReason(err, nodeapi.ReasonShardNotAssigned) {
+					t.Fatalf("node %d still serves shard %d it lost: %v", i, s, err)
+				}
+			}
+		}
+	}
+	sys, err := net.Chain.System(ctx)
+	if err != nil || sys.Epoch < 3 {
+		t.Fatalf("epochs did not advance: %+v %v", sys, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -62,10 +63,13 @@ func TestDeletedBlobCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := net.API(0).BlobStatus(ctx, a.BlobID)
-	if err != nil || st.Kind != nodeapi.Deletable || st.DeletableCounts != (nodeapi.DeletableCounts{Total: 2, Certified: 2}) || st.InitialCertifiedEpoch == nil {
-		t.Fatalf("status %+v %v", st, err)
-	}
+	eventually(t, 10*time.Second, "both certifications seen", func() error {
+		st, err := net.API(0).BlobStatus(ctx, a.BlobID)
+		if err != nil || st.Kind != nodeapi.Deletable || st.DeletableCounts != (nodeapi.DeletableCounts{Total: 2, Certified: 2}) || st.InitialCertifiedEpoch == nil {
+			return fmt.Errorf("status %+v %v", st, err)
+		}
+		return nil
+	})
 	if _, err := net.Chain.Execute(ctx, net.Signer, &chain.DeleteBlob{Blob: chain.Ref(a.ObjectID)}); err != nil {
 		t.Fatal(err)
 	}

@@ -108,3 +108,14 @@ func TestParseBlocklist(t *testing.T) {
 		t.Fatalf("reload %v %v", added, err)
 	}
 }
+
+func FuzzParseBlocklist(f *testing.F) {
+	f.Add([]byte("# c\n" + blob.ID{9}.String() + " # x\n\n"))
+	f.Add([]byte("zz\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ids, err := ParseBlocklist(data)
+		if err == nil && ids == nil {
+			t.Fatal("nil set without an error")
+		}
+	})
+}

@@ -615,3 +615,31 @@ func TestInternalErrorsHidden(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestMoreRejections covers the remaining rejection paths of the sliver,
+// confirmation and symbol endpoints.
+func TestMoreRejections(t *testing.T) {
+	f := newFixture(t, nodeapi.Config{Pending: nodeapi.PendingConfig{MaxBytes: 2000}, MaxSymbolResponse: 300})
+	ctx := context.Background()
+	x := encode(t, 20_000, 40)
+	id := x.Metadata.ID
+	p, _ := f.pair(id, true)
+	pair := x.Pair(p)
+	sliverPath := "/v1/blobs/" + id.String() + "/slivers/" + itoa(p) + "/primary"
+	f.rejected(400, nodeapi.ReasonInvalidParameter, "PUT", sliverPath+"?pending=often", pair.Primary.MarshalBCS())
+	// The pending cache holds the metadata but not the sliver.
+	if _, err := f.client.PutMetadata(ctx, &x.Metadata, true); err != nil {
+		t.Fatal(err)
+	}
+	f.rejected(400, nodeapi.ReasonCacheSaturated, "PUT", sliverPath+"?pending=true", pair.Primary.MarshalBCS())
+	f.rejected(400, nodeapi.ReasonInvalidBlobID, "GET", "/v1/blobs/abc/confirmation/permanent", nil)
+	f.rejected(400, nodeapi.ReasonInvalidBlobID, "GET", "/v1/blobs/abc/recoverySymbols?id=1-2", nil)
+	f.rejected(400, nodeapi.ReasonInvalidBlobID, "GET", "/v1/blobs/abc/decodingSymbols?targetSlivers=1&targetType=primary", nil)
+	f.rejected(400, nodeapi.ReasonInvalidBlobID, "POST", "/v1/blobs/abc/inconsistencyProof/primary", nil)
+	f.rejected(400, nodeapi.ReasonInvalidBlobID, "GET", "/v1/blobs/abc/slivers/1/primary/status", nil)
+	// Symbols of a blob the node holds nothing of.
+	f.rejected(404, nodeapi.ReasonSliverNotFound, "GET", "/v1/blobs/"+id.String()+"/recoverySymbols?targetSliver=1&targetType=primary", nil)
+	// Answers above the configured size.
+	storedEverywhere(t, f, x)
+	f.rejected(400, nodeapi.ReasonInvalidFilter, "GET", "/v1/blobs/"+id.String()+"/recoverySymbols?targetSliver=1&targetType=primary", nil)
+}

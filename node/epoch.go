@@ -11,13 +11,15 @@ import (
 	"github.com/walrus-go/walrus/store"
 )
 
-// Epoch changes. At EpochChangeStart(e) the node refreshes its view of the
-// committees. If e is the chain's current epoch, the change is syncing,
-// the node is a member and has not reported e yet, it remembers that it
-// owes epoch_sync_done(e) and, when it gained shards, queues every
-// certified live blob for recovery: blob sync fills the gained shards from
-// the committee. Once the queue is empty and the node has followed every
-// event, the sync loop calls epoch_sync_done. At EpochChangeDone the node
+// Epoch changes. Whenever the node's shards may have changed (at start, at
+// EpochChangeStart and EpochChangeDone) it compares the shards it owns with
+// those it last arranged recovery for (a fact in its store): if it gained
+// any, it queues every certified live blob, and blob sync fills the gained
+// shards from the committee. This also covers a node that was down for a
+// whole epoch change, or wiped. At EpochChangeStart of the chain's current
+// epoch, a member that has not reported the epoch remembers that it owes
+// epoch_sync_done; once the recovery queue is empty and the node has
+// followed every event, the sync loop calls it. At EpochChangeDone the node
 // drops the shards it no longer owns. Old epoch events replayed by a node
 // catching up only refresh the view: the view always describes the chain
 // as it is now.
@@ -28,13 +30,18 @@ func (n *Node) onEpochChangeStart(ctx context.Context, ev chain.EventRecord, e u
 	}
 	n.metrics.epoch.Set(float64(n.view.Epoch()))
 	b := n.store.NewBatch()
-	planned := false
+	owes := false
 	if e == n.view.Epoch() {
 		var err error
-		if planned, err = n.planEpochSync(ctx, b); err != nil {
+		if owes, err = n.planEpochSync(ctx, b); err != nil {
 			b.Discard()
 			return err
 		}
+	}
+	gained, err := n.planShards(b)
+	if err != nil {
+		b.Discard()
+		return err
 	}
 	b.SetCursor(ev.Cursor)
 	if err := b.Commit(true); err != nil {
@@ -43,12 +50,53 @@ func (n *Node) onEpochChangeStart(ctx context.Context, ev chain.EventRecord, e u
 	if err := n.collectExpired(n.view.Epoch()); err != nil {
 		return err
 	}
-	if planned {
-		n.log.Info("epoch change: recovering gained shards before reporting epoch_sync_done", "epoch", e,
-			"gained", gained(n.view.OwnedShards(), n.view.PreviousShards()))
+	if owes || len(gained) > 0 {
+		n.log.Info("epoch change", "epoch", e, "gained", gained, "owes_epoch_sync_done", owes)
 	}
 	n.wakeSync()
 	return nil
+}
+
+const metaPlannedShards = "planned_shards" // u16 LE list: the shards recovery was arranged for
+
+// planShards queues every certified live blob, in b, if the node owns
+// shards it has not arranged recovery for yet, and records the owned set.
+// It returns the gained shards.
+func (n *Node) planShards(b *store.Batch) ([]uint16, error) {
+	var planned []uint16
+	v, err := n.store.Meta(metaPlannedShards)
+	switch {
+	case err == nil:
+		for i := 0; i+1 < len(v); i += 2 {
+			planned = append(planned, binary.LittleEndian.Uint16(v[i:]))
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	owned := n.view.OwnedShards()
+	if slices.Equal(owned, planned) {
+		return nil, nil
+	}
+	var rec []byte
+	for _, s := range owned {
+		rec = binary.LittleEndian.AppendUint16(rec, s)
+	}
+	if rec == nil {
+		rec = []byte{}
+	}
+	b.SetMeta(metaPlannedShards, rec)
+	g := gained(owned, planned)
+	if len(g) == 0 {
+		return nil, nil
+	}
+	epoch := n.view.Epoch()
+	err = n.store.ForEachBlobInfo(func(id blob.ID, info store.BlobInfo) error {
+		if info.Invalid == nil && info.CertifiedLive(epoch) && !n.blocklist.Blocked(id) {
+			b.EnqueueSync(id)
+		}
+		return nil
+	})
+	return g, err
 }
 
 // gained returns the shards in owned that are not in prev.
@@ -63,8 +111,8 @@ func gained(owned, prev []uint16) []uint16 {
 }
 
 // planEpochSync records, in b, that the node owes epoch_sync_done for the
-// current epoch, and queues every certified live blob if shards were
-// gained. It reports whether there was anything to plan.
+// current epoch, if the change is syncing, the node is a member and has not
+// reported it. It reports whether it did.
 func (n *Node) planEpochSync(ctx context.Context, b *store.Batch) (bool, error) {
 	sys := n.view.System()
 	e := sys.Epoch
@@ -82,16 +130,7 @@ func (n *Node) planEpochSync(ctx context.Context, b *store.Batch) (bool, error) 
 		return false, nil
 	}
 	b.SetMeta(metaEpochSync, binary.LittleEndian.AppendUint32(nil, e))
-	if len(gained(n.view.OwnedShards(), n.view.PreviousShards())) == 0 {
-		return true, nil
-	}
-	err = n.store.ForEachBlobInfo(func(id blob.ID, info store.BlobInfo) error {
-		if info.Invalid == nil && info.CertifiedLive(e) && !n.blocklist.Blocked(id) {
-			b.EnqueueSync(id)
-		}
-		return nil
-	})
-	return true, err
+	return true, nil
 }
 
 // onEpochChangeDone drops the shards the node no longer owns.
@@ -102,7 +141,17 @@ func (n *Node) onEpochChangeDone(ctx context.Context, ev chain.EventRecord, _ ui
 	if err := n.dropLostShards(); err != nil {
 		return err
 	}
-	return n.saveCursor(ev)
+	b := n.store.NewBatch()
+	if _, err := n.planShards(b); err != nil {
+		b.Discard()
+		return err
+	}
+	b.SetCursor(ev.Cursor)
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	n.wakeSync()
+	return nil
 }
 
 // dropLostShards deletes the slivers of shards the node holds but no longer
@@ -128,13 +177,18 @@ func (n *Node) dropLostShards() error {
 }
 
 // startEpochs brings a starting node level with the chain's epoch: it
-// plans the sync of an epoch change in progress, or drops shards lost in
-// a change that completed while the node was down, and collects blobs that
-// expired meanwhile.
+// notes an epoch change it owes epoch_sync_done for, queues recovery for
+// shards it gained while down, drops shards lost in a change that completed
+// meanwhile, and collects blobs that expired meanwhile.
 func (n *Node) startEpochs(ctx context.Context) error {
 	n.metrics.epoch.Set(float64(n.view.Epoch()))
 	b := n.store.NewBatch()
-	planned, err := n.planEpochSync(ctx, b)
+	owes, err := n.planEpochSync(ctx, b)
+	if err != nil {
+		b.Discard()
+		return err
+	}
+	gained, err := n.planShards(b)
 	if err != nil {
 		b.Discard()
 		return err
@@ -142,8 +196,8 @@ func (n *Node) startEpochs(ctx context.Context) error {
 	if err := b.Commit(true); err != nil {
 		return err
 	}
-	if planned {
-		n.log.Info("epoch change in progress: recovering gained shards", "epoch", n.view.Epoch())
+	if owes || len(gained) > 0 {
+		n.log.Info("starting: shards to recover", "epoch", n.view.Epoch(), "gained", gained, "owes_epoch_sync_done", owes)
 	}
 	if err := n.dropLostShards(); err != nil {
 		return err

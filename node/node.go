@@ -271,14 +271,21 @@ func (n *Node) wakeSync() {
 }
 
 // watchChain polls the chain's height for the event-lag metric and the
-// health answer.
+// health answer, and refreshes the view of the committees when the epoch
+// moved on before the event follower got there (a node lagging behind the
+// chain must still accept writes for, and sign with, the current epoch).
 func (n *Node) watchChain(ctx context.Context) error {
-	t := time.NewTicker(2 * time.Second)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		if sys, err := n.chain.System(ctx); err == nil {
 			n.stats.chainHeight.Store(sys.Height)
 			n.metrics.eventLag.Set(float64(sys.Height) - float64(n.stats.cursorH.Load()))
+			if v := n.view.System(); v == nil || v.Epoch != sys.Epoch || v.State != sys.State {
+				if err := n.view.refresh(ctx, n.chain); err != nil && ctx.Err() == nil {
+					n.log.Warn("refreshing the committees", "err", err)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():

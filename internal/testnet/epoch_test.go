@@ -141,16 +141,22 @@ func TestTwoEpochChanges(t *testing.T) {
 	checkAll(3)
 
 	// Shards handed over are dropped once the change is done.
+	p := net.Client.Params()
 	for i := range net.NodeCount() {
 		for _, r := range results {
-			p := net.Client.Params()
 			for s := range p.N() {
 				if slices.Contains(third[i], uint16(s)) {
 					continue
 				}
-				_, err := net.API(i).Sliver(ctx, r.BlobID, p.PairOfShard(r.BlobID, s), blob.Primary)
-				if !nodeapi.IsReason(err, nodeapi.ReasonShardNotAssigned) {
-					t.Fatalf("node %d still serves shard %d it lost: %v", i, s, err)
+				for {
+					_, err := net.API(i).Sliver(ctx, r.BlobID, p.PairOfShard(r.BlobID, s), blob.Primary)
+					if nodeapi.IsReason(err, nodeapi.ReasonShardNotAssigned) {
+						break
+					}
+					if ctx.Err() != nil {
+						t.Fatalf("node %d still serves shard %d it lost: %v", i, s, err)
+					}
+					time.Sleep(50 * time.Millisecond)
 				}
 			}
 		}
@@ -159,4 +165,42 @@ func TestTwoEpochChanges(t *testing.T) {
 	if err != nil || sys.Epoch < 3 {
 		t.Fatalf("epochs did not advance: %+v %v", sys, err)
 	}
+}
+
+// TestDownThroughEpochChange: a node that is down for a whole epoch change
+// in which it gains a shard (the others complete the change without it)
+// recovers the gained shard's slivers when it comes back.
+func TestDownThroughEpochChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for an epoch change")
+	}
+	net := testnet.Start(t, testnet.Config{EpochDuration: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before := assignment(t, net)
+	x := -1
+	for i, s := range before {
+		if len(s) == 2 {
+			x = i
+		}
+	}
+	// A little more stake ranks x first: it gets a third shard, and the
+	// others keep a quorum (7 of 10) without it.
+	stake(t, net, x, chain.FrostPerWAL)
+	blobs := storeBlobs(t, net, []int{60_000, 200_000}, 500)
+	if err := net.StopNode(x); err != nil {
+		t.Fatal(err)
+	}
+	waitEpochDone(t, net, 2, time.Minute)
+	after := assignment(t, net)
+	if len(after[x]) != 3 {
+		t.Fatalf("shards %v → %v", before, after)
+	}
+	t.Logf("while node %d was down: shards %v → %v", x, before, after)
+	if err := net.StartNode(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	took := waitHolds(t, net, x, blobs, time.Minute)
+	checkIdentical(t, net, x, blobs)
+	t.Logf("back up, node %d holds the slivers of its gained shard after %v", x, took)
 }

@@ -83,7 +83,9 @@ func TestSetupRegisterRunJoins(t *testing.T) {
 	runCtx, stopRun := context.WithCancel(ctx)
 	var runErr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- RunContext(runCtx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, &out, &runErr) }()
+	go func() {
+		done <- RunContext(runCtx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, &out, &runErr)
+	}()
 	defer func() {
 		stopRun()
 		if code := <-done; code != 0 {

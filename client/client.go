@@ -173,3 +173,7 @@ func (c *Client) Committees(ctx context.Context) (cur, prev *committee.Committee
 	}
 	return cur, prev, nil
 }
+
+// Close releases the client's idle connections to storage nodes. It does
+// not close the chain client it was given.
+func (c *Client) Close() { c.cfg.HTTP.CloseIdleConnections() }

@@ -105,6 +105,12 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if n.chain, err = chainclient.Dial(ctx, cfg.Chain); err != nil {
 		return nil, fmt.Errorf("node: chain: %w", err)
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			n.chain.Close()
+		}
+	}()
 	n.signer = chainclient.NewSigner(n.keys.Account)
 	sys, err := n.chain.System(ctx)
 	if err != nil {
@@ -122,7 +128,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if n.store, err = store.Open(store.Config{Dir: cfg.StoragePath, CacheSize: cfg.DBCacheSize, Logger: log}); err != nil {
 		return nil, err
 	}
-	ok := false
 	defer func() {
 		if !ok {
 			n.store.Close()
@@ -253,6 +258,7 @@ func (n *Node) Close() error {
 		n.httpServer.Close()
 		n.listener.Close()
 		n.peers.close()
+		n.chain.Close()
 		err = n.store.Close()
 	})
 	return err

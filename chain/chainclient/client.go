@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
@@ -70,10 +72,11 @@ func (c *Config) Validate() error {
 
 // Client is a connection to one chain. It is safe for concurrent use.
 type Client struct {
-	rpc     rpcclient.Client
-	chainID string
-	poll    time.Duration
-	timeout time.Duration
+	rpc        rpcclient.Client
+	httpClient *http.Client // made by Dial; nil for New
+	chainID    string
+	poll       time.Duration
+	timeout    time.Duration
 }
 
 // Dial connects to a node's RPC and learns (or checks) the chain ID.
@@ -81,11 +84,29 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h, err := rpchttp.New(cfg.RPC, "/websocket")
+	hc, err := jsonrpcclient.DefaultHTTPClient(cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("chainclient: %w", err)
 	}
-	return New(ctx, h, cfg)
+	h, err := rpchttp.NewWithClient(cfg.RPC, "/websocket", hc)
+	if err != nil {
+		return nil, fmt.Errorf("chainclient: %w", err)
+	}
+	c, err := New(ctx, h, cfg)
+	if err != nil {
+		hc.CloseIdleConnections()
+		return nil, err
+	}
+	c.httpClient = hc
+	return c, nil
+}
+
+// Close releases the client's idle connections (a client made by Dial).
+// The client must not be used afterwards.
+func (c *Client) Close() {
+	if c.httpClient != nil {
+		c.httpClient.CloseIdleConnections()
+	}
 }
 
 // New wraps an existing CometBFT RPC client (HTTP or in-process).

@@ -389,6 +389,12 @@ func (n *Network) Close() error {
 			s.listener.Close()
 		}
 	}
+	if n.Client != nil {
+		n.Client.Close()
+	}
+	if n.Chain != nil {
+		n.Chain.Close()
+	}
 	if n.chain != nil {
 		errs = append(errs, n.chain.Stop())
 	}

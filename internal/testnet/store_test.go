@@ -42,3 +42,40 @@ func TestStoreAndRead(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 }
+
+// TestResume: a network closed and started again on the same directory is
+// the same network, with its data.
+func TestResume(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	net, err := testnet.New(ctx, testnet.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(50_000, 3)
+	res, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 3})
+	if err != nil {
+		net.Close()
+		t.Fatal(err)
+	}
+	addr := net.Address(2)
+	if err := net.Close(); err != nil {
+		t.Fatal(err)
+	}
+	net, err = testnet.New(ctx, testnet.Config{Dir: dir, Nodes: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	if net.NodeCount() != 4 || net.Address(2) != addr {
+		t.Fatalf("resumed %d nodes, node 2 at %s (was %s)", net.NodeCount(), net.Address(2), addr)
+	}
+	got, err := net.Client.Read(ctx, res.BlobID)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after resume: %v", err)
+	}
+	if _, err := net.Client.Store(ctx, randomBytes(1000, 4), client.StoreOptions{}); err != nil {
+		t.Fatalf("store after resume: %v", err)
+	}
+}

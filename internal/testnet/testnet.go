@@ -119,31 +119,28 @@ func Key(seed string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s[:])
 }
 
-// New starts a network: chain, nodes, client. Close it when done.
+// New starts a network: chain, nodes, client. Close it when done. If Dir
+// holds a network started before, New resumes it (same chain, keys,
+// addresses and data; the configuration's sizes are then ignored).
 func New(ctx context.Context, cfg Config) (*Network, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Dir == "" {
 		return nil, errors.New("testnet: Dir is required")
 	}
 	n := &Network{cfg: cfg, User: Key("testnet user")}
-	user := chain.AddressOf(n.User.Public().(ed25519.PublicKey))
-	g := &chain.Genesis{NShards: uint16(cfg.Shards), EpochDurationMs: uint64(cfg.EpochDuration.Milliseconds()),
-		MaxEpochsAhead: cfg.MaxEpochsAhead, StoragePrice: 1000, WritePrice: 1000, Capacity: 1 << 50, MinFee: 1000,
-		Accounts: []chain.GenesisAccount{{Address: user, Balance: 1_000_000 * chain.FrostPerWAL}}, Faucet: &user}
 	ok := false
 	defer func() {
 		if !ok {
 			n.Close()
 		}
 	}()
-	for i := range cfg.Nodes {
-		slot, gn, acct, err := n.prepareNode(i)
-		if err != nil {
+	var g *chain.Genesis
+	if _, err := os.Stat(filepath.Join(cfg.Dir, "node-0", "node_config.yaml")); err == nil {
+		if err := n.resumeNodes(); err != nil {
 			return nil, err
 		}
-		n.nodes = append(n.nodes, slot)
-		g.Nodes = append(g.Nodes, gn)
-		g.Accounts = append(g.Accounts, acct)
+	} else if g, err = n.prepareNodes(); err != nil {
+		return nil, err
 	}
 	var err error
 	n.chain, err = abci.StartEmbedded(ctx, abci.EmbeddedConfig{Dir: filepath.Join(cfg.Dir, "chain"), ChainID: ChainID, Genesis: g,
@@ -201,6 +198,42 @@ func Start(t testing.TB, cfg Config) *Network {
 		}
 	})
 	return n
+}
+
+// prepareNodes makes every node's keys and the genesis that stakes them.
+func (n *Network) prepareNodes() (*chain.Genesis, error) {
+	cfg := n.cfg
+	user := chain.AddressOf(n.User.Public().(ed25519.PublicKey))
+	g := &chain.Genesis{NShards: uint16(cfg.Shards), EpochDurationMs: uint64(cfg.EpochDuration.Milliseconds()),
+		MaxEpochsAhead: cfg.MaxEpochsAhead, StoragePrice: 1000, WritePrice: 1000, Capacity: 1 << 50, MinFee: 1000,
+		Accounts: []chain.GenesisAccount{{Address: user, Balance: 1_000_000 * chain.FrostPerWAL}}, Faucet: &user}
+	for i := range cfg.Nodes {
+		slot, gn, acct, err := n.prepareNode(i)
+		if err != nil {
+			return nil, err
+		}
+		n.nodes = append(n.nodes, slot)
+		g.Nodes = append(g.Nodes, gn)
+		g.Accounts = append(g.Accounts, acct)
+	}
+	return g, nil
+}
+
+// resumeNodes finds the nodes of a network started before in Dir.
+func (n *Network) resumeNodes() error {
+	for i := 0; ; i++ {
+		dir := filepath.Join(n.cfg.Dir, "node-"+strconv.Itoa(i))
+		path := filepath.Join(dir, "node_config.yaml")
+		if _, err := os.Stat(path); err != nil {
+			break
+		}
+		c, err := node.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		n.nodes = append(n.nodes, &nodeSlot{index: i, dir: dir, configPath: path, address: c.PublicAddress()})
+	}
+	return nil
 }
 
 // prepareNode writes a node's keys and binds its address.

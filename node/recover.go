@@ -220,19 +220,25 @@ func (r *recovery) need(t blob.SliverType) int {
 	return r.n.params.PrimarySymbols()
 }
 
-// localSources are the node's own slivers of the axis orthogonal to t.
-func (r *recovery) localSources(t blob.SliverType) ([]*redstuff.Sliver, error) {
-	var out []*redstuff.Sliver
+// localSources calls fn with each of the node's own slivers of the axis
+// orthogonal to t, one at a time (a large blob's slivers do not all fit in
+// memory), and returns how many there were.
+func (r *recovery) localSources(t blob.SliverType, fn func(*redstuff.Sliver) error) (int, error) {
+	count := 0
 	for _, s := range r.n.view.ServingShards() {
 		sl, ok, err := r.n.backend.Sliver(s, t.Orthogonal(), r.id)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		if ok {
-			out = append(out, sl)
+		if !ok {
+			continue
 		}
+		if err := fn(sl); err != nil {
+			return 0, err
+		}
+		count++
 	}
-	return out, nil
+	return count, nil
 }
 
 // recoverAxis rebuilds the slivers of type t with the given indices, in
@@ -257,11 +263,7 @@ func (r *recovery) recoverBatch(ctx context.Context, t blob.SliverType, targets 
 	n, enc := r.n, r.n.enc
 	need := r.need(t)
 	syms := make(map[int][]redstuff.DecodingSymbol, len(targets))
-	local, err := r.localSources(t)
-	if err != nil {
-		return err
-	}
-	for _, src := range local {
+	local, err := r.localSources(t, func(src *redstuff.Sliver) error {
 		ds, err := enc.DecodingSymbols(src, targets)
 		if err != nil {
 			return err
@@ -269,8 +271,12 @@ func (r *recovery) recoverBatch(ctx context.Context, t blob.SliverType, targets 
 		for i, tg := range targets {
 			syms[tg] = append(syms[tg], ds[i])
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(local) < need {
+	if local < need {
 		if err := r.fetchDecodingSymbols(ctx, t, targets, symbolSize, need, syms); err != nil {
 			return err
 		}
@@ -408,16 +414,15 @@ func (r *recovery) recoverWithProofs(ctx context.Context, t blob.SliverType, ind
 	n := r.n
 	need := r.need(t)
 	var syms []redstuff.RecoverySymbol
-	local, err := r.localSources(t)
-	if err != nil {
-		return redstuff.Sliver{}, err
-	}
-	for _, src := range local {
+	if _, err := r.localSources(t, func(src *redstuff.Sliver) error {
 		g, err := n.enc.RecoverySymbols(src, []int{index})
 		if err != nil {
-			return redstuff.Sliver{}, err
+			return err
 		}
 		syms = append(syms, g[0].RecoverySymbol)
+		return nil
+	}); err != nil {
+		return redstuff.Sliver{}, err
 	}
 	var errs []error
 	for _, p := range shuffled(n.view.peers()) {

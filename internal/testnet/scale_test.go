@@ -9,10 +9,14 @@ import (
 	"github.com/walrus-go/walrus/internal/testnet"
 )
 
-var long = flag.Bool("long", false, "run the long measurements (n = 1000 shards)")
+var (
+	long     = flag.Bool("long", false, "run the long measurements (n = 1000 shards)")
+	longSize = flag.Int("long-size", 4<<20, "blob size of the long measurements")
+)
 
 // TestWipedNodeN1000 measures the recovery of a wiped node at Walrus
-// Mainnet's shard count: 4 nodes of 250 shards, a 4 MiB blob. Run it with
+// Mainnet's shard count: 4 nodes of 250 shards, a 4 MiB blob (-long-size
+// to change it). Run it with
 //
 //	go test ./internal/testnet -run TestWipedNodeN1000 -long -v
 func TestWipedNodeN1000(t *testing.T) {
@@ -21,8 +25,8 @@ func TestWipedNodeN1000(t *testing.T) {
 	}
 	net := testnet.Start(t, testnet.Config{Shards: 1000})
 	t0 := time.Now()
-	blobs := storeBlobs(t, net, []int{4 << 20}, 300)
-	t.Logf("stored a 4 MiB blob at n = 1000 in %v", time.Since(t0).Round(time.Millisecond))
+	blobs := storeBlobs(t, net, []int{*longSize}, 300)
+	t.Logf("stored a %d-byte blob at n = 1000 in %v", *longSize, time.Since(t0).Round(time.Millisecond))
 	const wiped = 1
 	if err := net.WipeNode(wiped); err != nil {
 		t.Fatal(err)

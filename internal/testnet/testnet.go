@@ -51,6 +51,9 @@ type Config struct {
 	Stakes []uint64
 	// Logger receives the nodes' and the chain's logs (nil: discarded).
 	Logger *slog.Logger
+	// Genesis edits the chain's genesis before the chain starts (prices,
+	// capacity, more accounts…).
+	Genesis func(g *chain.Genesis)
 	// NodeConfig edits each node's configuration before it is written.
 	NodeConfig func(i int, c *node.Config)
 	// External lists nodes that Start does not run: their configuration is
@@ -215,6 +218,9 @@ func (n *Network) prepareNodes() (*chain.Genesis, error) {
 		n.nodes = append(n.nodes, slot)
 		g.Nodes = append(g.Nodes, gn)
 		g.Accounts = append(g.Accounts, acct)
+	}
+	if cfg.Genesis != nil {
+		cfg.Genesis(g)
 	}
 	return g, nil
 }

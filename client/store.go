@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -111,7 +114,7 @@ func (c *Client) StoreEncoded(ctx context.Context, x *redstuff.Encoded, opts Sto
 		tx, err := c.chain.Execute(ctx, c.signer, &chain.CertifyBlob{Blob: chain.Ref(res.ObjectID), Signature: cert.sig,
 			SignersBitmap: cert.bitmap, Message: cert.msg})
 		res.Certify += time.Since(t2)
-		if err != nil && tx != nil && tx.Abort() == chain.ENotCertifiedEpoch.Name && attempt < 2 {
+		if err != nil && tx != nil && abortName(tx) == chain.ENotCertifiedEpoch.Name && attempt < 2 {
 			continue // the epoch changed under us: the new committee confirms
 		}
 		if err != nil {
@@ -154,7 +157,7 @@ func (c *Client) confirm(ctx context.Context, x *redstuff.Encoded, com *committe
 			defer func() { <-sem }()
 			sig, err := c.storeOnNode(ctx, x, m, pers, want)
 			if err != nil {
-				err = fmt.Errorf("node %s (%s): %w", m.NodeID, m.NetworkAddress, err)
+				err = fmt.Errorf("node %s (%s): %w", chain.ObjectID(m.NodeID), m.NetworkAddress, err)
 			}
 			out <- conf{i, sig, err}
 		}()
@@ -200,12 +203,45 @@ func (c *Client) confirm(ctx context.Context, x *redstuff.Encoded, com *committe
 	return &certificate{msg: want, sig: agg.Bytes(), bitmap: bitmap}, nil
 }
 
+// lagRetries bounds how often a request is repeated to a node that has not
+// caught up with the epoch yet (every 200 ms).
+const lagRetries = 25
+
+// behind reports whether err says the node still works for an older epoch
+// than the committee the client writes to: it answers SHARD_NOT_ASSIGNED or
+// MISSING_SLIVERS for an epoch before it.
+func behind(err error, epoch uint32) bool {
+	var e *nodeapi.Error
+	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonShardNotAssigned && e.Reason != nodeapi.ReasonMissingSlivers {
+		return false
+	}
+	v, ok := e.Metadata["epoch"].(float64)
+	return ok && uint32(v) < epoch
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // storeOnNode uploads the metadata and the node's sliver pairs, then asks
-// for its confirmation and verifies it.
+// for its confirmation and verifies it. A node that is still catching up
+// with the epoch (right at an epoch change) is given a few seconds.
 func (c *Client) storeOnNode(ctx context.Context, x *redstuff.Encoded, m *committee.Member, pers wire.Persistence, want []byte) (bls.Signature, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
 	defer cancel()
 	nc, err := c.Node(m.NetworkAddress)
+	if err != nil {
+		return bls.Signature{}, err
+	}
+	conf, err := wire.ParseConfirmation(want)
 	if err != nil {
 		return bls.Signature{}, err
 	}
@@ -217,24 +253,54 @@ func (c *Client) storeOnNode(ctx context.Context, x *redstuff.Encoded, m *commit
 		p := c.params.PairOfShard(id, int(shard))
 		pair := x.Pair(p)
 		for _, s := range []*redstuff.Sliver{&pair.Primary, &pair.Secondary} {
-			if _, err := nc.PutSliver(ctx, id, p, s, true); err != nil {
-				return bls.Signature{}, fmt.Errorf("%s sliver of pair %d: %w", s.Type, p, err)
+			for try := 0; ; try++ {
+				_, err := nc.PutSliver(ctx, id, p, s, true)
+				if err == nil {
+					break
+				}
+				if !behind(err, conf.Epoch) || try == lagRetries {
+					return bls.Signature{}, fmt.Errorf("%s sliver of pair %d: %w", s.Type, p, err)
+				}
+				if err := pause(ctx, 200*time.Millisecond); err != nil {
+					return bls.Signature{}, err
+				}
 			}
 		}
 	}
-	sm, err := nc.Confirmation(ctx, id, pers, c.cfg.ConfirmationWait)
-	if err != nil {
-		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+	for try := 0; ; try++ {
+		sm, err := nc.Confirmation(ctx, id, pers, c.cfg.ConfirmationWait)
+		if behind(err, conf.Epoch) && try < lagRetries {
+			if err := pause(ctx, 200*time.Millisecond); err != nil {
+				return bls.Signature{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+		}
+		if !bytes.Equal(sm.Message, want) {
+			if got, err := wire.ParseConfirmation(sm.Message); err == nil && got.Epoch < conf.Epoch && try < lagRetries {
+				if err := pause(ctx, 200*time.Millisecond); err != nil {
+					return bls.Signature{}, err
+				}
+				continue // signed for the previous epoch: not caught up yet
+			}
+			return bls.Signature{}, errors.New("confirmation: the node signed a different message")
+		}
+		sig, err := bls.ParseSignature(sm.Signature[:])
+		if err != nil {
+			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+		}
+		if err := bls.Verify(m.PublicKey, want, sig); err != nil {
+			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
+		}
+		return sig, nil
 	}
-	if !bytes.Equal(sm.Message, want) {
-		return bls.Signature{}, errors.New("confirmation: the node signed a different message")
-	}
-	sig, err := bls.ParseSignature(sm.Signature[:])
-	if err != nil {
-		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-	}
-	if err := bls.Verify(m.PublicKey, want, sig); err != nil {
-		return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-	}
-	return sig, nil
+}
+
+// abortName is the abort code's name of an aborted transaction ("" if it
+// did not abort): its log starts with the name.
+func abortName(res *chainclient.TxResult) string {
+	name, _, _ := strings.Cut(res.Abort(), ":")
+	return name
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/store"
 )
 
@@ -43,6 +46,9 @@ func (n *Node) onEpochChangeStart(ctx context.Context, ev chain.EventRecord, e u
 		b.Discard()
 		return err
 	}
+	if seen, _ := n.metaEpoch(metaEpochSeen); e > seen {
+		b.SetMeta(metaEpochSeen, binary.LittleEndian.AppendUint32(nil, e))
+	}
 	b.SetCursor(ev.Cursor)
 	if err := b.Commit(true); err != nil {
 		return err
@@ -57,7 +63,25 @@ func (n *Node) onEpochChangeStart(ctx context.Context, ev chain.EventRecord, e u
 	return nil
 }
 
-const metaPlannedShards = "planned_shards" // u16 LE list: the shards recovery was arranged for
+const (
+	metaPlannedShards = "planned_shards" // u16 LE list: the shards recovery was arranged for
+	metaEpochSeen     = "epoch_seen"     // u32 LE: the last EpochChangeStart the follower handled
+)
+
+// metaEpoch reads a u32 node fact (0 if absent).
+func (n *Node) metaEpoch(name string) (uint32, error) {
+	v, err := n.store.Meta(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 4 {
+		return 0, fmt.Errorf("%w: node fact %s", store.ErrCorrupt, name)
+	}
+	return binary.LittleEndian.Uint32(v), nil
+}
 
 // planShards queues every certified live blob, in b, if the node owns
 // shards it has not arranged recovery for yet, and records the owned set.
@@ -119,8 +143,8 @@ func (n *Node) planEpochSync(ctx context.Context, b *store.Batch) (bool, error) 
 	if sys.State != chain.EpochChangeSync || len(n.view.OwnedShards()) == 0 {
 		return false, nil
 	}
-	if v, err := n.store.Meta(metaEpochSync); err == nil && len(v) == 4 && binary.LittleEndian.Uint32(v) >= e {
-		return false, nil
+	if owed, err := n.metaEpoch(metaEpochSync); err != nil || owed >= e {
+		return false, err
 	}
 	obj, err := n.chain.Object(ctx, n.id)
 	if err != nil {
@@ -206,27 +230,23 @@ func (n *Node) startEpochs(ctx context.Context) error {
 }
 
 // reportEpochSynced calls epoch_sync_done for the epoch the node owes once
-// nothing is left to recover and the node has followed every event.
+// the follower has handled the epoch's EpochChangeStart (so every blob
+// certified before the change is known and queued) and nothing is left to
+// recover.
 func (n *Node) reportEpochSynced(ctx context.Context) {
-	v, err := n.store.Meta(metaEpochSync)
-	if err != nil || len(v) != 4 {
+	e, err := n.metaEpoch(metaEpochSync)
+	if err != nil || e == 0 {
 		return
 	}
-	e := binary.LittleEndian.Uint32(v)
+	if seen, err := n.metaEpoch(metaEpochSeen); err != nil || seen < e {
+		return
+	}
 	if q, err := n.store.SyncQueue(nil, 1); err != nil || len(q) > 0 {
 		return
 	}
-	cursor, err := n.store.Cursor()
-	if err != nil {
-		return
-	}
-	page, err := n.chain.Events(ctx, cursor, 1)
-	if err != nil || len(page.Events) > 0 {
-		return // not caught up: a certified blob may still be announced
-	}
 	res, err := n.chain.Execute(ctx, n.signer, &chain.EpochSyncDone{Node: chain.Ref(n.id), Epoch: e})
 	if err != nil && res != nil {
-		switch res.Abort() {
+		switch abortName(res) {
 		case chain.EAlreadySynced.Name, chain.EWrongEpochState.Name, chain.ENotCommitteeMember.Name:
 			n.log.Info("epoch_sync_done not needed", "epoch", e, "reason", res.Abort())
 			err = nil
@@ -248,11 +268,18 @@ func (n *Node) reportEpochSynced(ctx context.Context) {
 // gained (for health).
 func (n *Node) recoveringShards() map[uint16]bool {
 	out := map[uint16]bool{}
-	if v, err := n.store.Meta(metaEpochSync); err != nil || len(v) != 4 {
+	if e, err := n.metaEpoch(metaEpochSync); err != nil || e == 0 {
 		return out
 	}
 	for _, s := range gained(n.view.OwnedShards(), n.view.PreviousShards()) {
 		out[s] = true
 	}
 	return out
+}
+
+// abortName is the abort code's name of an aborted transaction ("" if it
+// did not abort): its log starts with the name.
+func abortName(res *chainclient.TxResult) string {
+	name, _, _ := strings.Cut(res.Abort(), ":")
+	return name
 }

@@ -154,7 +154,8 @@ func (s *Server) flushIfRegistered(id blob.ID) {
 }
 
 // metadataFor returns the blob's metadata from the store or, when pending
-// uploads are allowed, from the pending cache.
+// data may be used, from the pending cache (also for a blob just registered
+// whose pending data is being flushed).
 func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, error) {
 	md, ok, err := s.deps.Store.Metadata(id)
 	if err != nil {
@@ -202,7 +203,7 @@ func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if !reg.Registered() && !pending {
 		return errNotRegistered()
 	}
-	md, err := s.metadataFor(id, !reg.Registered())
+	md, err := s.metadataFor(id, true)
 	if err != nil {
 		return err
 	}

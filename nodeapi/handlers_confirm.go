@@ -96,15 +96,16 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 			return errNotRegistered()
 		}
 	}
+	epoch := s.deps.Chain.Epoch()
 	missing, err := s.missingSlivers(id)
 	if err != nil {
 		return err
 	}
 	if missing > 0 {
 		return newError("FAILED_PRECONDITION", ReasonMissingSlivers, "the required slivers are not all stored",
-			map[string]any{"missing": missing})
+			map[string]any{"missing": missing, "epoch": epoch})
 	}
-	c := wire.Confirmation{Epoch: s.deps.Chain.Epoch(), BlobID: id, Persistence: pers}
+	c := wire.Confirmation{Epoch: epoch, BlobID: id, Persistence: pers}
 	msg := c.Marshal()
 	sig := s.deps.Key.Sign(msg).Bytes()
 	writeSuccess(w, http.StatusOK, Confirmation{Signed: &wire.SignedMessage{Message: msg, Signature: sig}})

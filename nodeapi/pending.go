@@ -120,6 +120,46 @@ func (c *pendingCache) hasSliver(id blob.ID, shard uint16, t blob.SliverType) bo
 	return p != nil && p.slivers[sliverKey{shard, t}] != nil && !p.added.Before(c.now().Add(-c.cfg.TTL))
 }
 
+// peek returns a snapshot of a blob's pending data (nil if none or
+// expired), leaving it in the cache: uploads racing with the flush still
+// find the metadata until remove.
+func (c *pendingCache) peek(id blob.ID) *pendingBlob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.blobs[id]
+	if p == nil || p.added.Before(c.now().Add(-c.cfg.TTL)) {
+		return nil
+	}
+	snap := &pendingBlob{added: p.added, md: p.md, slivers: make(map[sliverKey]*redstuff.Sliver, len(p.slivers)), bytes: p.bytes}
+	for k, v := range p.slivers {
+		snap.slivers[k] = v
+	}
+	return snap
+}
+
+// remove drops the slivers of snap (and the metadata) from the cache; what
+// was added after the snapshot stays for the next flush.
+func (c *pendingCache) remove(id blob.ID, snap *pendingBlob) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.blobs[id]
+	if p == nil {
+		return
+	}
+	for k := range snap.slivers {
+		if s := p.slivers[k]; s != nil {
+			delete(p.slivers, k)
+			size := int64(len(s.Data) + 16)
+			p.bytes -= size
+			c.bytes -= size
+		}
+	}
+	if len(p.slivers) == 0 {
+		c.bytes -= p.bytes
+		delete(c.blobs, id)
+	}
+}
+
 // take removes and returns a blob's pending data (nil if none).
 func (c *pendingCache) take(id blob.ID) *pendingBlob {
 	c.mu.Lock()

@@ -463,12 +463,15 @@ func (s *Server) DropPending(id blob.ID) { s.pending.take(id) }
 // PendingBytes is the size of the pending cache.
 func (s *Server) PendingBytes() int64 { return s.pending.size() }
 
-// flushPending stores the pending data of a newly registered blob.
+// flushPending stores the pending data of a newly registered blob. The
+// data stays in the cache until it is stored, so that an upload racing with
+// the flush still finds the blob's metadata.
 func (s *Server) flushPending(id blob.ID) {
-	p := s.pending.take(id)
+	p := s.pending.peek(id)
 	if p == nil {
 		return
 	}
+	defer s.pending.remove(id, p)
 	if p.md != nil {
 		if _, ok, err := s.deps.Store.Metadata(id); err == nil && !ok {
 			if err := s.deps.Store.PutMetadata(p.md); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,10 +73,11 @@ func stake(t *testing.T, net *testnet.Network, i int, amount uint64) {
 	t.Fatalf("node %d is not in the committee", i)
 }
 
-// TestTwoEpochChanges: stake moves shards twice; at each change the nodes
-// that gain shards recover their slivers from the committee and report
-// epoch_sync_done, the change completes, the losers drop the shards, and
-// every stored blob stays readable and fully held.
+// TestTwoEpochChanges: stake moves shards twice while a writer keeps
+// storing; at each change the nodes that gain shards recover their slivers
+// from the committee and report epoch_sync_done, the change completes, the
+// losers drop the shards, and every stored blob stays readable and fully
+// held.
 func TestTwoEpochChanges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for two epoch changes")
@@ -90,6 +92,10 @@ func TestTwoEpochChanges(t *testing.T) {
 	storeOne := func(seed uint64) {
 		data := randomBytes(200_000, seed)
 		res, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 20})
+		if err != nil { // at an epoch boundary a store may fail; a user retries
+			t.Logf("store failed, retrying: %v", err)
+			res, err = net.Client.Store(ctx, data, client.StoreOptions{Epochs: 20})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,6 +103,33 @@ func TestTwoEpochChanges(t *testing.T) {
 	}
 	storeOne(1)
 	storeOne(2)
+	// A writer that keeps storing across the changes (a store that meets an
+	// epoch boundary may fail; the others must be held by every node).
+	var bgMu sync.Mutex
+	var background []*client.StoreResult
+	bgFailures := 0
+	stopBg := make(chan struct{})
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		for k := uint64(100); ; k++ {
+			select {
+			case <-stopBg:
+				return
+			default:
+			}
+			res, err := net.Client.Store(ctx, randomBytes(30_000, k), client.StoreOptions{Epochs: 20})
+			bgMu.Lock()
+			if err == nil {
+				background = append(background, res)
+			} else {
+				bgFailures++
+				t.Logf("background store failed: %v", err)
+			}
+			bgMu.Unlock()
+		}
+	}()
+	defer func() { close(stopBg); <-bgDone }()
 	checkAll := func(epoch uint32) {
 		t.Helper()
 		for i := range net.NodeCount() {
@@ -121,7 +154,7 @@ func TestTwoEpochChanges(t *testing.T) {
 		}
 		for k, r := range results {
 			got, err := net.Client.Read(ctx, r.BlobID)
-			if err != nil || !bytes.Equal(got, stored[k]) {
+			if err != nil || stored[k] != nil && !bytes.Equal(got, stored[k]) {
 				t.Fatalf("epoch %d: read blob %d: %v", epoch, k, err)
 			}
 		}
@@ -134,6 +167,19 @@ func TestTwoEpochChanges(t *testing.T) {
 	stake(t, net, 1, 8000*chain.FrostPerWAL)
 	third := waitMoved(t, net, second, time.Minute)
 	t.Logf("epoch change: shards %v → %v", second, third)
+	close(stopBg)
+	<-bgDone
+	stopBg = make(chan struct{})
+	bgMu.Lock()
+	results = append(results, background...)
+	for range background {
+		stored = append(stored, nil) // not compared byte for byte
+	}
+	t.Logf("the background writer stored %d blobs across the changes (%d attempts failed)", len(background), bgFailures)
+	if len(background) == 0 {
+		t.Fatal("no store succeeded during the epoch changes")
+	}
+	bgMu.Unlock()
 	checkAll(3)
 
 	// Shards handed over are dropped once the change is done.

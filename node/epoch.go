@@ -116,7 +116,7 @@ func (n *Node) planShards(b *store.Batch) ([]uint16, error) {
 	epoch := n.view.Epoch()
 	err = n.store.ForEachBlobInfo(func(id blob.ID, info store.BlobInfo) error {
 		if info.Invalid == nil && info.CertifiedLive(epoch) && !n.blocklist.Blocked(id) {
-			b.EnqueueSync(id)
+			b.EnqueueSync(id, epoch) // epoch_sync_done waits for these
 		}
 		return nil
 	})
@@ -231,8 +231,10 @@ func (n *Node) startEpochs(ctx context.Context) error {
 
 // reportEpochSynced calls epoch_sync_done for the epoch the node owes once
 // the follower has handled the epoch's EpochChangeStart (so every blob
-// certified before the change is known and queued) and nothing is left to
-// recover.
+// certified before the change is known and queued) and no blob queued for
+// the shards gained in it is left to recover. Blobs certified after the
+// change started were uploaded to the new committee and do not hold the
+// report back (under a steady write load the queue is never empty).
 func (n *Node) reportEpochSynced(ctx context.Context) {
 	e, err := n.metaEpoch(metaEpochSync)
 	if err != nil || e == 0 {
@@ -241,7 +243,7 @@ func (n *Node) reportEpochSynced(ctx context.Context) {
 	if seen, err := n.metaEpoch(metaEpochSeen); err != nil || seen < e {
 		return
 	}
-	if q, err := n.store.SyncQueue(nil, 1); err != nil || len(q) > 0 {
+	if required, err := n.store.SyncRequired(e); err != nil || required {
 		return
 	}
 	res, err := n.chain.Execute(ctx, n.signer, &chain.EpochSyncDone{Node: chain.Ref(n.id), Epoch: e})

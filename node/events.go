@@ -196,7 +196,14 @@ func (n *Node) onCertified(ev chain.EventRecord, e chain.BlobCertified) error {
 		b.SetBlobInfo(e.BlobID, &info)
 		b.AddExpiry(reg.EndEpoch, e.BlobID)
 		if !e.IsExtension && info.Invalid == nil && !n.blocklist.Blocked(e.BlobID) {
-			b.EnqueueSync(e.BlobID)
+			already, err := n.store.SyncQueued(e.BlobID)
+			if err != nil {
+				b.Discard()
+				return err
+			}
+			if !already { // keep the mark of an entry queued for an epoch change
+				b.EnqueueSync(e.BlobID, 0)
+			}
 			queued = true
 		}
 	}

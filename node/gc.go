@@ -100,8 +100,14 @@ func (n *Node) requeue(id blob.ID) {
 		mu.Unlock()
 		return
 	}
+	queued, err := n.store.SyncQueued(id)
+	if err != nil || queued { // the entry (and its mark) is there already
+		mu.Unlock()
+		n.wakeSync()
+		return
+	}
 	b := n.store.NewBatch()
-	b.EnqueueSync(id)
+	b.EnqueueSync(id, 0)
 	err = b.Commit(true)
 	mu.Unlock()
 	if err != nil {

@@ -96,7 +96,6 @@ func (n *Node) runSync(ctx context.Context) error {
 		}
 		n.metrics.backlog.Set(float64(queued))
 		mu.Lock()
-		idle := queued == 0 && len(inflight) == 0
 		var wait time.Duration = time.Second
 		for id, r := range retry {
 			if !seen[id] {
@@ -108,9 +107,7 @@ func (n *Node) runSync(ctx context.Context) error {
 			}
 		}
 		mu.Unlock()
-		if idle {
-			n.reportEpochSynced(ctx)
-		}
+		n.reportEpochSynced(ctx)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -49,8 +49,12 @@ func (b *Batch) AddExpiry(epoch uint32, id blob.ID) { b.set(expiryKey(epoch, id)
 // DeleteExpiry removes an expiry note.
 func (b *Batch) DeleteExpiry(epoch uint32, id blob.ID) { b.del(expiryKey(epoch, id)) }
 
-// EnqueueSync puts a blob in the recovery queue.
-func (b *Batch) EnqueueSync(id blob.ID) { b.set(syncKey(id), nil) }
+// EnqueueSync puts a blob in the recovery queue. requiredFor is the epoch
+// whose epoch_sync_done must wait for the blob (0: none), replacing the
+// entry's previous mark.
+func (b *Batch) EnqueueSync(id blob.ID, requiredFor uint32) {
+	b.set(syncKey(id), binary.LittleEndian.AppendUint32(nil, requiredFor))
+}
 
 // DequeueSync takes a blob out of the recovery queue.
 func (b *Batch) DequeueSync(id blob.ID) { b.del(syncKey(id)) }
@@ -181,6 +185,25 @@ func (s *Store) SyncQueue(after *blob.ID, limit int) ([]blob.ID, error) {
 
 // SyncQueued reports whether a blob is in the recovery queue.
 func (s *Store) SyncQueued(id blob.ID) (bool, error) { return s.check(syncKey(id)) }
+
+// SyncRequired reports whether a queued blob is marked as required for the
+// epoch_sync_done of epoch or a later one.
+func (s *Store) SyncRequired(epoch uint32) (bool, error) {
+	found := false
+	err := s.scan([]byte{tSyncQ}, func(_, p []byte) error {
+		if len(p) == 4 && binary.LittleEndian.Uint32(p) >= epoch {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return found, err
+}
+
+var errStop = errors.New("stop")
 
 // SyncQueueLen counts the queued blobs.
 func (s *Store) SyncQueueLen() (int, error) {

@@ -281,7 +281,7 @@ func TestQueueExpiryAndMeta(t *testing.T) {
 	ids := []blob.ID{{3}, {1}, {2}}
 	b := s.NewBatch()
 	for i, id := range ids {
-		b.EnqueueSync(id)
+		b.EnqueueSync(id, uint32(i))
 		b.AddExpiry(uint32(10+i), id)
 	}
 	b.SetCursor(chain.Cursor{Height: 3, TxIndex: 1, EventIndex: 2})
@@ -299,6 +299,12 @@ func TestQueueExpiryAndMeta(t *testing.T) {
 	}
 	if n, _ := s.SyncQueueLen(); n != 3 {
 		t.Fatalf("queue len %d", n)
+	}
+	if r, _ := s.SyncRequired(2); !r {
+		t.Fatal("an entry marked for epoch 2 is not seen")
+	}
+	if r, _ := s.SyncRequired(3); r {
+		t.Fatal("no entry is marked for epoch 3")
 	}
 	exp, _ := s.Expiring(11)
 	if len(exp) != 2 || exp[0].ID != (blob.ID{3}) || exp[1].Epoch != 11 {

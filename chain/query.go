@@ -73,7 +73,7 @@ func UnmarshalCommitteeInfo(b []byte) (*CommitteeInfo, error) {
 	return c, nil
 }
 
-// MarshalObjects encodes a list of objects (/blobs/owner, /blobs/id, /pools, /staked).
+// MarshalObjects encodes a list of objects (/blobs/owner, /storage/owner, /blobs/id, /pools, /staked).
 func MarshalObjects(objs []*Object) []byte {
 	b := bcs.AppendLen(nil, len(objs))
 	for _, o := range objs {

@@ -5,9 +5,26 @@
 // chainclient and to storage nodes through nodeapi's HTTP client; it never
 // imports the node or its store.
 //
-// This is the minimal store and read path the storage-node issue needs;
-// the client issue extends it into the full SDK (resource reuse, status
-// checks, background tail uploads, streaming, blob management).
+// Storing follows Walrus's client: encode; ask the nodes for the blob's
+// status (a permanent blob already certified long enough costs nothing:
+// alreadyCertified); plan the resources (reuse an owned registration, else
+// an owned Storage resource, else reserve and register in one
+// transaction); upload metadata and slivers to every node of the committee
+// with bounded concurrency and bytes in flight (uploads start with
+// ?pending=true while the registration is in flight); collect and verify
+// confirmations until n−f shard weight; aggregate; certify (with the
+// transfer to another owner or the sharing in the same transaction); and
+// let the uploads to the remaining nodes finish in the background
+// (WaitUploads waits for them). The results are Walrus's JSON shapes
+// (BlobStoreResult and friends), which the CLI prints and the gateway
+// serves.
+//
+// Reading asks the chain whether the blob ID was invalidated, fetches
+// metadata from the nodes (verified against the ID), then primary slivers
+// (each verified) until k_p, decodes and checks consistency (Default,
+// Strict or Skip). Management (list, delete, extend, share, fund, burn,
+// attributes), staking, system information and node health are thin
+// typed transactions and queries.
 package client
 
 import (
@@ -26,31 +43,26 @@ import (
 	"github.com/walrus-go/walrus/redstuff"
 )
 
-// Errors the client returns (wrapped with details); match with errors.Is.
-var (
-	// ErrNotEnoughConfirmations: the nodes that confirmed storage hold fewer
-	// than n−f shards, so the blob cannot be certified.
-	ErrNotEnoughConfirmations = errors.New("client: not enough storage confirmations to certify the blob")
-	// ErrBlobNotFound: nodes holding a quorum of shards do not know the blob.
-	ErrBlobNotFound = errors.New("client: blob not found")
-	// ErrBlobInvalid: the blob was declared invalid, or decodes inconsistently.
-	ErrBlobInvalid = errors.New("client: blob is invalid")
-	// ErrBlobBlocked: the nodes refuse to serve the blob (HTTP 451).
-	ErrBlobBlocked = errors.New("client: blob is blocked")
-	// ErrNotEnoughSlivers: fewer valid slivers than decoding needs could be read.
-	ErrNotEnoughSlivers = errors.New("client: not enough valid slivers to decode the blob")
-	// ErrNoCommittee: the chain has no storage committee yet.
-	ErrNoCommittee = errors.New("client: the chain has no storage committee")
-)
-
-// Config configures a Client. Zero values take the defaults.
+// Config configures a Client. Zero values take the defaults. The YAML
+// names are those of Walrus's communication_config where Walrus has one.
 type Config struct {
-	// UploadConcurrency is how many nodes are written to at once (default 32).
-	UploadConcurrency int `yaml:"upload_concurrency"`
-	// ReadConcurrency is how many sliver requests run at once (default 32).
-	ReadConcurrency int `yaml:"read_concurrency"`
-	// NodeTimeout bounds the work with one node in a store or read (default 2m).
+	// UploadConcurrency bounds the metadata and sliver uploads in flight
+	// across the whole committee (default 64).
+	UploadConcurrency int `yaml:"max_concurrent_writes"`
+	// MaxDataInFlight bounds the sliver bytes being uploaded at once
+	// (default 125 MB, Walrus's "balanced" preset). A sliver larger than
+	// the bound is sent alone.
+	MaxDataInFlight int64 `yaml:"max_data_in_flight"`
+	// ReadConcurrency is how many sliver requests a read runs at once (default 32).
+	ReadConcurrency int `yaml:"max_concurrent_sliver_reads"`
+	// StatusConcurrency is how many nodes are asked for a blob status at
+	// once (default 32).
+	StatusConcurrency int `yaml:"max_concurrent_status_reads"`
+	// NodeTimeout bounds the work with one node in a store or read,
+	// including a background tail upload (default 2m).
 	NodeTimeout time.Duration `yaml:"node_timeout"`
+	// StatusTimeout bounds a blob-status request to one node (default 10s).
+	StatusTimeout time.Duration `yaml:"status_timeout"`
 	// ConfirmationWait is how long a node may wait for the registration
 	// before confirming (the long-poll; default 5s).
 	ConfirmationWait time.Duration `yaml:"confirmation_wait"`
@@ -60,20 +72,29 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.UploadConcurrency == 0 {
-		c.UploadConcurrency = 32
+		c.UploadConcurrency = 64
+	}
+	if c.MaxDataInFlight == 0 {
+		c.MaxDataInFlight = 125_000_000
 	}
 	if c.ReadConcurrency == 0 {
 		c.ReadConcurrency = 32
 	}
+	if c.StatusConcurrency == 0 {
+		c.StatusConcurrency = 32
+	}
 	if c.NodeTimeout == 0 {
 		c.NodeTimeout = 2 * time.Minute
+	}
+	if c.StatusTimeout == 0 {
+		c.StatusTimeout = 10 * time.Second
 	}
 	if c.ConfirmationWait == 0 {
 		c.ConfirmationWait = 5 * time.Second
 	}
 	if c.HTTP == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 32
+		tr.MaxIdleConnsPerHost = 64
 		c.HTTP = &http.Client{Transport: tr}
 	}
 	return c
@@ -82,10 +103,13 @@ func (c Config) withDefaults() Config {
 // Validate reports every problem of the configuration.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.UploadConcurrency < 0 || c.ReadConcurrency < 0 {
+	if c.UploadConcurrency < 0 || c.ReadConcurrency < 0 || c.StatusConcurrency < 0 {
 		errs = append(errs, errors.New("client: concurrency must not be negative"))
 	}
-	if c.NodeTimeout < 0 || c.ConfirmationWait < 0 {
+	if c.MaxDataInFlight < 0 {
+		errs = append(errs, errors.New("client: max_data_in_flight must not be negative"))
+	}
+	if c.NodeTimeout < 0 || c.ConfirmationWait < 0 || c.StatusTimeout < 0 {
 		errs = append(errs, errors.New("client: timeouts must not be negative"))
 	}
 	return errors.Join(errs...)
@@ -101,6 +125,13 @@ type Client struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodeapi.Client
+
+	// tails are the background uploads still running (see Store).
+	tails struct {
+		sync.WaitGroup
+		ctx    context.Context
+		cancel context.CancelFunc
+	}
 }
 
 // New returns a client that pays and signs with signer (nil: read-only).
@@ -120,7 +151,9 @@ func New(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer
 	if err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc, nodes: map[string]*nodeapi.Client{}}, nil
+	c := &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc, nodes: map[string]*nodeapi.Client{}}
+	c.tails.ctx, c.tails.cancel = context.WithCancel(context.Background())
+	return c, nil
 }
 
 // Params are the network's encoding parameters.
@@ -174,6 +207,37 @@ func (c *Client) Committees(ctx context.Context) (cur, prev *committee.Committee
 	return cur, prev, nil
 }
 
-// Close releases the client's idle connections to storage nodes. It does
-// not close the chain client it was given.
-func (c *Client) Close() { c.cfg.HTTP.CloseIdleConnections() }
+// Signer is the client's signer (nil for a read-only client).
+func (c *Client) Signer() *chainclient.Signer { return c.signer }
+
+// Address is the wallet's address (the zero address for a read-only client).
+func (c *Client) Address() chain.Address {
+	if c.signer == nil {
+		return chain.Address{}
+	}
+	return c.signer.Address()
+}
+
+// WaitUploads waits until every background tail upload of earlier stores
+// has finished (or ctx ends). A program that exits right after a store
+// calls it so that the nodes that had not confirmed yet still get their
+// slivers from the writer rather than by recovery.
+func (c *Client) WaitUploads(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { c.tails.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the background uploads and releases the client's idle
+// connections to storage nodes. It does not close the chain client it was
+// given.
+func (c *Client) Close() {
+	c.tails.cancel()
+	c.tails.Wait()
+	c.cfg.HTTP.CloseIdleConnections()
+}

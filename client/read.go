@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sync"
 
@@ -13,12 +14,30 @@ import (
 	"github.com/walrus-go/walrus/redstuff"
 )
 
-// Read returns a blob's bytes: metadata from the first node whose answer
-// verifies against the blob ID, then primary slivers (each verified) from
-// the nodes holding them until k_p, decoded and checked (Default
-// consistency). During an epoch change, shards not yet available from
-// their new owner are read from the previous one.
+// ReadOptions are the choices of a read.
+type ReadOptions struct {
+	// Consistency is the check after decoding (default
+	// redstuff.ConsistencyDefault; Strict re-encodes the whole blob; Skip
+	// trusts the verified slivers).
+	Consistency redstuff.Consistency
+	// Progress, if set, is told about the phases and the slivers read.
+	Progress func(Progress)
+}
+
+// Read returns a blob's bytes with the default consistency check (see ReadWith).
 func (c *Client) Read(ctx context.Context, id blob.ID) ([]byte, error) {
+	return c.ReadWith(ctx, id, ReadOptions{})
+}
+
+// ReadWith returns a blob's bytes: the chain tells whether the blob ID was
+// invalidated; metadata comes from the first node whose answer verifies
+// against the blob ID; then primary slivers (each verified) from the nodes
+// holding them until k_p, decoded and checked. During an epoch change,
+// shards not yet available from their new owner are read from the
+// previous one. Errors: ErrBlobNotFound, ErrBlobInvalid, ErrBlobBlocked,
+// ErrNotEnoughSlivers.
+func (c *Client) ReadWith(ctx context.Context, id blob.ID, opts ReadOptions) ([]byte, error) {
+	p := newReporter(opts.Progress)
 	st, err := c.chain.BlobStatus(ctx, id)
 	if err == nil && st.Invalid {
 		return nil, fmt.Errorf("%w: %s was declared invalid on chain", ErrBlobInvalid, id)
@@ -27,19 +46,36 @@ func (c *Client) Read(ctx context.Context, id blob.ID) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.phase(PhaseMetadata)
 	md, err := c.Metadata(ctx, id, cur, prev)
 	if err != nil {
 		return nil, err
 	}
-	slivers, err := c.primarySlivers(ctx, md, cur, prev)
+	slivers, err := c.primarySlivers(ctx, md, cur, prev, p)
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.enc.Decode(md, slivers, redstuff.ConsistencyDefault)
+	p.phase(PhaseDecode)
+	data, err := c.enc.Decode(md, slivers, opts.Consistency)
 	if errors.Is(err, redstuff.ErrInconsistent) {
 		return nil, fmt.Errorf("%w: %w", ErrBlobInvalid, err)
 	}
+	if err == nil {
+		p.phase(PhaseDone)
+	}
 	return data, err
+}
+
+// ReadTo reads a blob and writes its bytes to w once they are decoded and
+// checked, so that w never receives bytes of a blob that fails its
+// consistency check. It returns the number of bytes written.
+func (c *Client) ReadTo(ctx context.Context, id blob.ID, w io.Writer, opts ReadOptions) (int64, error) {
+	data, err := c.ReadWith(ctx, id, opts)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(data)
+	return int64(n), err
 }
 
 // members lists the distinct members of the committees, current first.
@@ -102,8 +138,9 @@ func (c *Client) Metadata(ctx context.Context, id blob.ID, cur, prev *committee.
 }
 
 // primarySlivers reads verified primary slivers until there are k_p.
-func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cur, prev *committee.Committee) ([]redstuff.Sliver, error) {
+func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cur, prev *committee.Committee, p *reporter) ([]redstuff.Sliver, error) {
 	n, need := c.params.N(), c.params.PrimarySymbols()
+	p.bytes(PhaseSlivers, 0, int64(need))
 	type source struct {
 		pair    int
 		address string
@@ -170,6 +207,7 @@ func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cu
 				if !have[src.pair] && len(got) < need {
 					have[src.pair] = true
 					got = append(got, *s)
+					p.add(1)
 					if len(got) >= need {
 						cancel()
 					}

@@ -1,20 +1,15 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
-	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -22,18 +17,65 @@ import (
 
 // StoreOptions are the choices of a store.
 type StoreOptions struct {
-	// Epochs is how many epochs ahead the blob is stored (default 1).
+	// Epochs is how many epochs ahead the blob is stored, counting the
+	// current one (default 1): the blob lives until epoch current+Epochs.
 	Epochs uint32
 	// Deletable makes the blob deletable by its owner before it expires.
+	// (The walrus CLI stores deletable blobs unless --permanent, as Walrus
+	// does since v1.33; the zero value here is a permanent blob.)
 	Deletable bool
+	// Force skips the status check and the reuse of an owned certified
+	// blob: a new certification is always made (owned registrations and
+	// storage may still be reused).
+	Force bool
+	// IgnoreResources buys new storage instead of reusing the wallet's
+	// Blob and Storage objects.
+	IgnoreResources bool
+	// SendObjectTo transfers the Blob object to this address once certified.
+	SendObjectTo *chain.Address
+	// Share wraps the certified blob into a SharedBlob that anyone can fund
+	// and extend (exclusive with SendObjectTo).
+	Share bool
+	// Progress, if set, is told about the phases and the upload's bytes.
+	Progress func(Progress)
 }
 
-// StoreResult describes a stored blob.
+// Phase names a step of a long operation.
+type Phase string
+
+// Phases reported to progress callbacks.
+const (
+	PhaseEncode   Phase = "encode"
+	PhaseStatus   Phase = "status"
+	PhaseRegister Phase = "register"
+	PhaseUpload   Phase = "upload"
+	PhaseCertify  Phase = "certify"
+	PhaseTail     Phase = "tail" // certified; the remaining nodes are still receiving slivers
+	PhaseMetadata Phase = "metadata"
+	PhaseSlivers  Phase = "slivers" // reading: Done and Total count primary slivers
+	PhaseDecode   Phase = "decode"
+	PhaseDone     Phase = "done"
+)
+
+// Progress reports the state of a store or read. During PhaseUpload, Done
+// and Total count sliver bytes sent to all nodes; during PhaseSlivers,
+// slivers read of those needed. Callbacks are serialized per operation.
+type Progress struct {
+	Phase       Phase
+	Done, Total int64
+}
+
+// StoreResult describes a store: Walrus's result (Result, the JSON the CLI
+// prints and the gateway serves) and what the client measured.
 type StoreResult struct {
-	BlobID      blob.ID
-	ObjectID    chain.ObjectID // the Blob object, owned by the signer
-	Size        uint64         // unencoded
-	EncodedSize uint64
+	Result   BlobStoreResult
+	BlobID   blob.ID
+	ObjectID chain.ObjectID // the Blob object (zero when alreadyCertified by event or markedInvalid)
+	// SharedObjectID is the SharedBlob when the store shared the blob.
+	SharedObjectID *chain.ObjectID
+	Size           uint64 // unencoded
+	EncodedSize    uint64
+	Cost           uint64 // storage and write fees paid, in FROST
 	// CertifiedEpoch is the epoch of the certificate; EndEpoch the first
 	// epoch in which the blob is no longer stored.
 	CertifiedEpoch, EndEpoch uint32
@@ -41,261 +83,361 @@ type StoreResult struct {
 	// aggregated, and their weight in shards.
 	Signers []uint16
 	Weight  int
-	// NodeErrors are the failures of nodes that did not confirm.
+	// NodeErrors are the failures of nodes that did not confirm before the
+	// certificate (nodes still uploading in the tail are not failures).
 	NodeErrors []error
-	// Timings of the phases.
-	Encode, Register, Upload, Certify time.Duration
+	// Timings of the phases, each from its own start to its end.
+	// Registration and upload overlap: slivers are sent while the
+	// registration transaction is in flight.
+	Encode, Status, Register, Upload, Certify time.Duration
+	// Tail tracks the uploads to the nodes that had not confirmed when the
+	// blob was certified; nil when nothing is left.
+	Tail *Tail
 }
 
 // Store encodes data and stores it (see StoreEncoded).
 func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
+	p := newReporter(opts.Progress)
+	p.phase(PhaseEncode)
 	start := time.Now()
 	x, err := c.enc.Encode(data)
 	if err != nil {
-		return nil, err
+		return &StoreResult{Result: errorResult(nil, PhaseEncode, err)}, err
 	}
+	enc := time.Since(start)
 	res, err := c.StoreEncoded(ctx, x, opts)
 	if res != nil {
-		res.Encode = time.Since(start) - res.Register - res.Upload - res.Certify
+		res.Encode = enc
 	}
 	return res, err
 }
 
-// StoreEncoded stores an encoded blob: it buys storage and registers the
-// blob in one transaction, uploads the metadata and each node's slivers to
-// every node of the current committee (with ?pending=true, so that nodes
-// buffer what arrives before they see the registration), collects and
-// verifies their signed confirmations, and certifies the blob on chain
-// with the aggregate of confirmations worth at least n−f shards. If the
-// epoch changes before the certificate lands, it uploads to the new
-// committee and certifies again.
+// StoreEncoded stores an encoded blob.
+//
+// Unless opts.Force, it first asks the nodes for the blob's status: an
+// invalid blob ID gives markedInvalid, and a permanent store of a blob
+// already certified as permanent until at least the wanted end epoch gives
+// alreadyCertified; both cost nothing and return a nil error. Otherwise it
+// plans the resources (an owned registration of the same blob, else an
+// owned Storage resource large and long enough, else a new reservation),
+// registers while uploading the metadata and slivers to every node of the
+// current committee, collects verified confirmations until n−f shards,
+// and certifies. Uploads to the nodes that had not confirmed by then go on
+// in the background (StoreResult.Tail, Client.WaitUploads). If the epoch
+// changes before the certificate lands, it uploads to the new committee
+// and certifies again.
+//
+// On failure the result (when not nil) holds Walrus's error shape.
 func (c *Client) StoreEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
+	res, err := c.storeEncoded(ctx, x, opts, newReporter(opts.Progress))
+	if err != nil && res != nil && res.Result == (BlobStoreResult{}) {
+		id := x.Metadata.ID
+		res.Result = errorResult(&id, failurePhase(err), err)
+	}
+	return res, err
+}
+
+func (c *Client) storeEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions, p *reporter) (*StoreResult, error) {
 	if c.signer == nil {
-		return nil, errors.New("client: storing needs a signer")
+		return nil, ErrNoWallet
 	}
 	if opts.Epochs == 0 {
 		opts.Epochs = 1
 	}
+	if opts.Share && opts.SendObjectTo != nil {
+		return nil, fmt.Errorf("%w: share and send the object to another owner are exclusive", ErrInvalidArgument)
+	}
 	md := &x.Metadata
 	size, err := c.params.EncodedLength(md.UnencodedLength)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBlobTooLarge, err)
 	}
 	res := &StoreResult{BlobID: md.ID, Size: md.UnencodedLength, EncodedSize: size}
-	t0 := time.Now()
-	tx, err := c.chain.Execute(ctx, c.signer,
-		&chain.ReserveSpace{EncodedSize: size, EpochsAhead: opts.Epochs},
-		&chain.RegisterBlob{Storage: chain.CreatedRef(0), BlobID: md.ID, RootHash: md.Root(), Size: md.UnencodedLength,
-			EncodingType: uint8(blob.RS2), Deletable: opts.Deletable})
+	sys, err := c.chain.System(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("client: register: %w", err)
+		return res, phaseError(PhaseStatus, fmt.Errorf("client: chain: %w", err))
 	}
-	if len(tx.Created) < 2 {
-		return nil, fmt.Errorf("client: register created %d objects", len(tx.Created))
+	if opts.Epochs > sys.MaxEpochsAhead {
+		return res, fmt.Errorf("%w: blobs can be stored for at most %d epochs ahead, %d requested", ErrInvalidArgument, sys.MaxEpochsAhead, opts.Epochs)
 	}
-	res.ObjectID = tx.Created[1]
-	res.Register = time.Since(t0)
-	pers := wire.Permanent
-	if opts.Deletable {
-		pers = wire.Deletable(res.ObjectID.Wire())
+	target := sys.Epoch + opts.Epochs
+	if !opts.Force {
+		p.phase(PhaseStatus)
+		t := time.Now()
+		done, err := c.checkStatus(ctx, res, md.ID, target, opts)
+		res.Status = time.Since(t)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	pl, err := c.plan(ctx, sys, md, size, opts)
+	if err != nil {
+		return res, phaseError(PhaseRegister, err)
+	}
+	if pl.done != nil {
+		res.Result = *pl.done
+		res.ObjectID = pl.blob.ID
+		res.EndEpoch = pl.blob.EndEpoch()
+		return res, nil
+	}
+	if pl.op.ReuseAndExtend != nil {
+		return c.extendOwned(ctx, res, pl, opts, p)
+	}
+	return c.uploadAndCertify(ctx, x, res, pl, opts, p)
+}
+
+// checkStatus asks the nodes for the blob's status; it reports true when
+// the store is complete without paying (alreadyCertified, markedInvalid).
+func (c *Client) checkStatus(ctx context.Context, res *StoreResult, id blob.ID, target uint32, opts StoreOptions) (bool, error) {
+	st, err := c.BlobStatus(ctx, id)
+	if err != nil {
+		return false, nil // unknown: store anyway, as a new blob would be
+	}
+	switch {
+	case st.Kind == nodeapi.Invalid:
+		res.Result = BlobStoreResult{MarkedInvalid: &MarkedInvalid{BlobID: id, Event: st.Event}}
+		return true, nil
+	case st.Kind == nodeapi.Permanent && st.IsCertified && st.EndEpoch >= target && !opts.Deletable:
+		// Confirm with the chain, the source of truth, before paying nothing.
+		cs, err := c.chain.BlobStatus(ctx, id)
+		if err != nil {
+			return false, nil
+		}
+		for _, o := range cs.Objects {
+			b := objectBlob(o)
+			if b != nil && !b.Deletable && b.Certified() && b.EndEpoch() >= target {
+				ev := st.Event
+				res.Result = BlobStoreResult{AlreadyCertified: &AlreadyCertified{BlobID: id, Event: &ev, EndEpoch: st.EndEpoch}}
+				res.EndEpoch = st.EndEpoch
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// objectBlob is the Blob inside a Blob or SharedBlob object (nil otherwise).
+func objectBlob(o *chain.Object) *chain.Blob {
+	switch o.Kind {
+	case chain.KindBlob:
+		return o.Blob
+	case chain.KindSharedBlob:
+		return &o.SharedBlob.Blob
+	}
+	return nil
+}
+
+// extendOwned extends an owned certified blob whose lifetime is too short.
+func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, opts StoreOptions, p *reporter) (*StoreResult, error) {
+	p.phase(PhaseRegister)
+	t := time.Now()
+	calls := []chain.Call{&chain.ExtendBlob{Blob: chain.Ref(pl.blob.ID), Epochs: pl.op.ReuseAndExtend.EpochsExtended}}
+	calls = append(calls, c.finishCalls(pl.blob.ID, opts)...)
+	tx, err := c.chain.Execute(ctx, c.signer, calls...)
+	res.Register = time.Since(t)
+	if err != nil {
+		return res, phaseError(PhaseRegister, txError("client: extend", tx, err))
+	}
+	return c.finish(ctx, res, pl, tx, opts, p)
+}
+
+// finishCalls are the calls that follow certification: the transfer to
+// another owner or the sharing.
+func (c *Client) finishCalls(obj chain.ObjectID, opts StoreOptions) []chain.Call {
+	switch {
+	case opts.SendObjectTo != nil:
+		return []chain.Call{&chain.TransferObject{Object: chain.Ref(obj), To: *opts.SendObjectTo}}
+	case opts.Share:
+		return []chain.Call{&chain.ShareBlob{Blob: chain.Ref(obj)}}
+	}
+	return nil
+}
+
+// finish reads the final Blob object and fills in the newlyCreated result.
+func (c *Client) finish(ctx context.Context, res *StoreResult, pl *plan, tx *chainclient.TxResult, opts StoreOptions, p *reporter) (*StoreResult, error) {
+	res.ObjectID = pl.blob.ID
+	res.Cost = pl.cost
+	if opts.Share && len(tx.Created) > 0 {
+		id := tx.Created[len(tx.Created)-1]
+		res.SharedObjectID = &id
+	}
+	for _, ev := range tx.Events {
+		if ev.Event.Type == chain.EventBlobCertified {
+			if e, err := chain.ParseBlobCertified(ev.Event.Data); err == nil && e.ObjectID == pl.blob.ID {
+				res.EndEpoch = e.EndEpoch
+				if !e.IsExtension || res.CertifiedEpoch == 0 {
+					res.CertifiedEpoch = e.Epoch
+				}
+			}
+		}
+	}
+	b, err := c.blobAfter(ctx, pl.blob.ID, res.SharedObjectID)
+	if err != nil {
+		// The store succeeded; describe the object from what we know.
+		bb := *pl.blob
+		bb.Storage.EndEpoch = max(bb.Storage.EndEpoch, res.EndEpoch)
+		if bb.CertifiedEpoch == nil {
+			e := res.CertifiedEpoch
+			bb.CertifiedEpoch = &e
+		}
+		b = &bb
+	}
+	if b.CertifiedEpoch != nil {
+		res.CertifiedEpoch = *b.CertifiedEpoch
+	}
+	res.EndEpoch = b.EndEpoch()
+	res.Result = BlobStoreResult{NewlyCreated: &NewlyCreated{BlobObject: BlobObjectOf(b), ResourceOperation: pl.op,
+		Cost: pl.cost, SharedBlobObject: res.SharedObjectID}}
+	p.phase(PhaseDone)
+	return res, nil
+}
+
+// blobAfter reads a Blob (or the blob inside a SharedBlob) after the store.
+func (c *Client) blobAfter(ctx context.Context, id chain.ObjectID, shared *chain.ObjectID) (*chain.Blob, error) {
+	if shared != nil {
+		id = *shared
+	}
+	o, err := c.chain.Object(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b := objectBlob(o); b != nil {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrWrongObject, id)
+}
+
+// uploadAndCertify registers (unless an owned registration is reused) while
+// uploading, then certifies with the confirmations.
+func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res *StoreResult, pl *plan, opts StoreOptions, p *reporter) (*StoreResult, error) {
+	reg := newRegistration()
+	if pl.blob != nil {
+		reg.set(pl.blob.ID, nil)
+	} else {
+		p.phase(PhaseRegister)
+		go func() {
+			t := time.Now()
+			tx, err := c.chain.Execute(ctx, c.signer, pl.calls...)
+			reg.took = time.Since(t)
+			if err != nil {
+				reg.set(chain.ObjectID{}, phaseError(PhaseRegister, txError("client: register", tx, err)))
+				return
+			}
+			id, err := createdBlob(tx)
+			if err == nil {
+				pl.blob, err = c.blobAfter(ctx, id, nil)
+			}
+			reg.set(id, err)
+		}()
+	}
+	pers := func(id chain.ObjectID) wire.Persistence {
+		if opts.Deletable {
+			return wire.Deletable(id.Wire())
+		}
+		return wire.Permanent
 	}
 	for attempt := 0; ; attempt++ {
 		cur, _, err := c.Committees(ctx)
 		if err != nil {
-			return res, err
+			return res, phaseError(PhaseUpload, err)
 		}
+		p.phase(PhaseUpload)
 		t1 := time.Now()
-		cert, err := c.confirm(ctx, x, cur, pers, res)
+		cert, tail, err := c.upload(ctx, x, cur, reg, pers, res, p)
 		res.Upload += time.Since(t1)
 		if err != nil {
 			return res, err
 		}
+		p.phase(PhaseCertify)
 		t2 := time.Now()
-		tx, err := c.chain.Execute(ctx, c.signer, &chain.CertifyBlob{Blob: chain.Ref(res.ObjectID), Signature: cert.sig,
-			SignersBitmap: cert.bitmap, Message: cert.msg})
+		obj, _ := reg.wait(ctx)
+		res.Register = reg.took
+		calls := []chain.Call{&chain.CertifyBlob{Blob: chain.Ref(obj), Signature: cert.sig, SignersBitmap: cert.bitmap, Message: cert.msg}}
+		if e := pl.op.ReuseAndExtendNonCertified; e != nil {
+			calls = append(calls, &chain.ExtendBlob{Blob: chain.Ref(obj), Epochs: e.EpochsExtended})
+		}
+		calls = append(calls, c.finishCalls(obj, opts)...)
+		tx, err := c.chain.Execute(ctx, c.signer, calls...)
 		res.Certify += time.Since(t2)
 		if err != nil && tx != nil && abortName(tx) == chain.ENotCertifiedEpoch.Name && attempt < 2 {
+			tail.release()
 			continue // the epoch changed under us: the new committee confirms
 		}
 		if err != nil {
-			return res, fmt.Errorf("client: certify: %w", err)
+			tail.release()
+			return res, phaseError(PhaseCertify, txError("client: certify", tx, err))
 		}
-		for _, ev := range tx.Events {
-			if ev.Event.Type == chain.EventBlobCertified {
-				if e, err := chain.ParseBlobCertified(ev.Event.Data); err == nil {
-					res.CertifiedEpoch, res.EndEpoch = e.Epoch, e.EndEpoch
-				}
-			}
+		res.Tail = tail.release()
+		if res.Tail != nil {
+			p.phase(PhaseTail)
 		}
-		return res, nil
+		return c.finish(ctx, res, pl, tx, opts, p)
 	}
 }
 
-type certificate struct {
-	msg    []byte
-	sig    [96]byte
-	bitmap []byte
-}
-
-// confirm uploads to every member and aggregates the confirmations.
-func (c *Client) confirm(ctx context.Context, x *redstuff.Encoded, com *committee.Committee, pers wire.Persistence, res *StoreResult) (*certificate, error) {
-	want := (&wire.Confirmation{Epoch: com.Epoch(), BlobID: x.Metadata.ID, Persistence: pers}).Marshal()
-	type conf struct {
-		index int
-		sig   bls.Signature
-		err   error
-	}
-	out := make(chan conf, com.Len())
-	sem := make(chan struct{}, c.cfg.UploadConcurrency)
-	var wg sync.WaitGroup
-	for i := range com.Len() {
-		m := com.Member(i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			sig, err := c.storeOnNode(ctx, x, m, pers, want)
-			if err != nil {
-				err = fmt.Errorf("node %s (%s): %w", chain.ObjectID(m.NodeID), m.NetworkAddress, err)
-			}
-			out <- conf{i, sig, err}
-		}()
-	}
-	wg.Wait()
-	close(out)
-	var signers []uint16
-	var sigs []bls.Signature
-	weight := 0
-	res.NodeErrors = nil
-	for r := range out {
-		if r.err != nil {
-			res.NodeErrors = append(res.NodeErrors, r.err)
-			continue
+// createdBlob finds the Blob created by a registration transaction (from
+// its BlobRegistered event).
+func createdBlob(tx *chainclient.TxResult) (chain.ObjectID, error) {
+	for _, ev := range tx.Events {
+		if ev.Event.Type == chain.EventBlobRegistered && ev.Event.ObjectID != nil {
+			return *ev.Event.ObjectID, nil
 		}
-		signers = append(signers, uint16(r.index))
-		sigs = append(sigs, r.sig)
-		weight += com.Member(r.index).Weight()
 	}
-	res.Weight = weight
-	if !committee.IsQuorum(weight, com.NShards()) {
-		return nil, fmt.Errorf("%w: weight %d of %d shards: %w", ErrNotEnoughConfirmations, weight, com.NShards(), errors.Join(res.NodeErrors...))
-	}
-	idx := make([]int, len(signers))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return int(signers[a]) - int(signers[b]) })
-	sortedSigners := make([]uint16, len(idx))
-	sortedSigs := make([]bls.Signature, len(idx))
-	for i, j := range idx {
-		sortedSigners[i], sortedSigs[i] = signers[j], sigs[j]
-	}
-	agg, err := bls.AggregateSignatures(sortedSigs)
-	if err != nil {
-		return nil, err
-	}
-	bitmap, err := wire.SignersBitmap(sortedSigners, com.Len())
-	if err != nil {
-		return nil, err
-	}
-	res.Signers = sortedSigners
-	return &certificate{msg: want, sig: agg.Bytes(), bitmap: bitmap}, nil
+	return chain.ObjectID{}, errors.New("client: the registration created no blob")
 }
 
-// lagRetries bounds how often a request is repeated to a node that has not
-// caught up with the epoch yet (every 200 ms).
-const lagRetries = 25
-
-// behind reports whether err says the node still works for an older epoch
-// than the committee the client writes to: it answers SHARD_NOT_ASSIGNED or
-// MISSING_SLIVERS for an epoch before it.
-func behind(err error, epoch uint32) bool {
-	var e *nodeapi.Error
-	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonShardNotAssigned && e.Reason != nodeapi.ReasonMissingSlivers {
-		return false
-	}
-	v, ok := e.Metadata["epoch"].(float64)
-	return ok && uint32(v) < epoch
+// registration is the Blob object that uploads confirm for, known once the
+// registration transaction is in a block.
+type registration struct {
+	done chan struct{}
+	id   chain.ObjectID
+	err  error
+	took time.Duration // of the transaction, when this store sent one
 }
 
-// pause waits d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+func newRegistration() *registration { return &registration{done: make(chan struct{})} }
+
+func (r *registration) set(id chain.ObjectID, err error) {
+	r.id, r.err = id, err
+	close(r.done)
+}
+
+func (r *registration) wait(ctx context.Context) (chain.ObjectID, error) {
 	select {
+	case <-r.done:
+		return r.id, r.err
 	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		return chain.ObjectID{}, ctx.Err()
 	}
 }
 
-// storeOnNode uploads the metadata and the node's sliver pairs, then asks
-// for its confirmation and verifies it. A node that is still catching up
-// with the epoch (right at an epoch change) is given a few seconds.
-func (c *Client) storeOnNode(ctx context.Context, x *redstuff.Encoded, m *committee.Member, pers wire.Persistence, want []byte) (bls.Signature, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
-	defer cancel()
-	nc, err := c.Node(m.NetworkAddress)
-	if err != nil {
-		return bls.Signature{}, err
+// phasedError carries the phase in which a store failed.
+type phasedError struct {
+	phase Phase
+	err   error
+}
+
+func (e *phasedError) Error() string { return e.err.Error() }
+func (e *phasedError) Unwrap() error { return e.err }
+
+func phaseError(p Phase, err error) error {
+	var pe *phasedError
+	if err == nil || errors.As(err, &pe) {
+		return err
 	}
-	conf, err := wire.ParseConfirmation(want)
-	if err != nil {
-		return bls.Signature{}, err
+	return &phasedError{p, err}
+}
+
+func failurePhase(err error) Phase {
+	var pe *phasedError
+	if errors.As(err, &pe) {
+		return pe.phase
 	}
-	id := x.Metadata.ID
-	if _, err := nc.PutMetadata(ctx, &x.Metadata, true); err != nil {
-		return bls.Signature{}, fmt.Errorf("metadata: %w", err)
-	}
-	for _, shard := range m.Shards {
-		p := c.params.PairOfShard(id, int(shard))
-		pair := x.Pair(p)
-		for _, s := range []*redstuff.Sliver{&pair.Primary, &pair.Secondary} {
-			for try := 0; ; try++ {
-				_, err := nc.PutSliver(ctx, id, p, s, true)
-				if err == nil {
-					break
-				}
-				if !behind(err, conf.Epoch) || try == lagRetries {
-					return bls.Signature{}, fmt.Errorf("%s sliver of pair %d: %w", s.Type, p, err)
-				}
-				if err := pause(ctx, 200*time.Millisecond); err != nil {
-					return bls.Signature{}, err
-				}
-			}
-		}
-	}
-	for try := 0; ; try++ {
-		sm, err := nc.Confirmation(ctx, id, pers, c.cfg.ConfirmationWait)
-		if behind(err, conf.Epoch) && try < lagRetries {
-			if err := pause(ctx, 200*time.Millisecond); err != nil {
-				return bls.Signature{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		if !bytes.Equal(sm.Message, want) {
-			if got, err := wire.ParseConfirmation(sm.Message); err == nil && got.Epoch < conf.Epoch && try < lagRetries {
-				if err := pause(ctx, 200*time.Millisecond); err != nil {
-					return bls.Signature{}, err
-				}
-				continue // signed for the previous epoch: not caught up yet
-			}
-			return bls.Signature{}, errors.New("confirmation: the node signed a different message")
-		}
-		sig, err := bls.ParseSignature(sm.Signature[:])
-		if err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		if err := bls.Verify(m.PublicKey, want, sig); err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		return sig, nil
-	}
+	return PhaseRegister
+}
+
+func errorResult(id *blob.ID, phase Phase, err error) BlobStoreResult {
+	return BlobStoreResult{Error: &StoreError{BlobID: id, FailurePhase: string(phase), ErrorMsg: err.Error()}}
 }
 
 // abortName is the abort code's name of an aborted transaction ("" if it

@@ -33,6 +33,7 @@ var errNotFound = errors.New("not found")
 //	/account/{address}         chain.Account
 //	/object/{id}               chain.Object
 //	/blobs/owner/{address}     objects (Blob)
+//	/storage/owner/{address}   objects (Storage)
 //	/blobs/id/{blob_id}        chain.BlobStatus
 //	/pools                     objects (StakingPool)
 //	/staked/{address}          objects (StakedWal)
@@ -98,6 +99,13 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 			return nil, err
 		}
 		objs, err := a.ownedObjects(addr, chain.KindBlob)
+		return chain.MarshalObjects(objs), err
+	case len(parts) == 3 && parts[0] == "storage" && parts[1] == "owner":
+		addr, err := chain.ParseAddress(parts[2])
+		if err != nil {
+			return nil, err
+		}
+		objs, err := a.ownedObjects(addr, chain.KindStorage)
 		return chain.MarshalObjects(objs), err
 	case len(parts) == 3 && parts[0] == "blobs" && parts[1] == "id":
 		id, err := blob.ParseID(parts[2])

@@ -198,6 +198,11 @@ func (c *Client) BlobsByOwner(ctx context.Context, a chain.Address) ([]*chain.Ob
 	return c.objects(ctx, "/blobs/owner/"+a.String())
 }
 
+// StorageByOwner returns the Storage resources an address owns.
+func (c *Client) StorageByOwner(ctx context.Context, a chain.Address) ([]*chain.Object, error) {
+	return c.objects(ctx, "/storage/owner/"+a.String())
+}
+
 // BlobStatus returns every Blob or SharedBlob object with a blob ID, and whether it was invalidated.
 func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (*chain.BlobStatus, error) {
 	b, _, err := c.query(ctx, "/blobs/id/"+id.String())

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +31,7 @@ import (
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
-// ChainID of every test network.
+// ChainID of test networks (unless Config.ChainID says otherwise).
 const ChainID = "walrus-testnet"
 
 // Config describes a test network. Zero values take the defaults.
@@ -61,6 +60,12 @@ type Config struct {
 	External map[int]bool
 	// Client configures the network's client.
 	Client client.Config
+	// ChainID of the chain (default ChainID).
+	ChainID string
+	// User is the funded account and faucet (default Key("testnet user")).
+	User ed25519.PrivateKey
+	// UserBalance is the user's WAL in genesis, in FROST (default 1,000,000 WAL).
+	UserBalance uint64
 }
 
 func (c Config) withDefaults() Config {
@@ -78,6 +83,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ChainID == "" {
+		c.ChainID = ChainID
+	}
+	if c.User == nil {
+		c.User = Key("testnet user")
+	}
+	if c.UserBalance == 0 {
+		c.UserBalance = 1_000_000 * chain.FrostPerWAL
 	}
 	return c
 }
@@ -130,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("testnet: Dir is required")
 	}
-	n := &Network{cfg: cfg, User: Key("testnet user")}
+	n := &Network{cfg: cfg, User: cfg.User}
 	ok := false
 	defer func() {
 		if !ok {
@@ -146,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 		return nil, err
 	}
 	var err error
-	n.chain, err = abci.StartEmbedded(ctx, abci.EmbeddedConfig{Dir: filepath.Join(cfg.Dir, "chain"), ChainID: ChainID, Genesis: g,
+	n.chain, err = abci.StartEmbedded(ctx, abci.EmbeddedConfig{Dir: filepath.Join(cfg.Dir, "chain"), ChainID: cfg.ChainID, Genesis: g,
 		Logger: cfg.Logger.With("component", "chain")})
 	if err != nil {
 		return nil, err
@@ -182,9 +196,19 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 	return n, nil
 }
 
+// TB is the part of testing.TB that Start uses (declared here so that the
+// devnet binary, which builds on this package, does not link testing).
+type TB interface {
+	Helper()
+	TempDir() string
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start is New for a test: the network lives in t.TempDir() (unless Dir is
 // set) and is closed when the test ends.
-func Start(t testing.TB, cfg Config) *Network {
+func Start(t TB, cfg Config) *Network {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
@@ -209,7 +233,7 @@ func (n *Network) prepareNodes() (*chain.Genesis, error) {
 	user := chain.AddressOf(n.User.Public().(ed25519.PublicKey))
 	g := &chain.Genesis{NShards: uint16(cfg.Shards), EpochDurationMs: uint64(cfg.EpochDuration.Milliseconds()),
 		MaxEpochsAhead: cfg.MaxEpochsAhead, StoragePrice: 1000, WritePrice: 1000, Capacity: 1 << 50, MinFee: 1000,
-		Accounts: []chain.GenesisAccount{{Address: user, Balance: 1_000_000 * chain.FrostPerWAL}}, Faucet: &user}
+		Accounts: []chain.GenesisAccount{{Address: user, Balance: cfg.UserBalance}}, Faucet: &user}
 	for i := range cfg.Nodes {
 		slot, gn, acct, err := n.prepareNode(i)
 		if err != nil {
@@ -276,7 +300,7 @@ func (n *Network) writeConfig(s *nodeSlot) error {
 	c := &node.Config{Name: "node-" + strconv.Itoa(s.index), StoragePath: "db",
 		ProtocolKeyPair: node.KeyFile{Path: "protocol.key"}, NetworkKeyPair: node.KeyFile{Path: "network.key"}, WalletPath: "wallet.json",
 		RESTAPIAddress: s.address, PublicHost: host, PublicPort: p,
-		Chain: chainclient.Config{RPC: n.chain.RPCAddress(), ChainID: ChainID, PollInterval: 50 * time.Millisecond}}
+		Chain: chainclient.Config{RPC: n.chain.RPCAddress(), ChainID: n.cfg.ChainID, PollInterval: 50 * time.Millisecond}}
 	c.Recovery.RetryInterval = 200 * time.Millisecond
 	c.BlocklistReload = 200 * time.Millisecond
 	if n.cfg.NodeConfig != nil {

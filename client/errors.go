@@ -1,0 +1,101 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/chainclient"
+)
+
+// Errors the client returns (wrapped with details); match with errors.Is.
+// They are stable: the CLI and the gateway map them to messages and HTTP
+// statuses.
+var (
+	// ErrNotEnoughConfirmations: the nodes that confirmed storage hold fewer
+	// than n−f shards, so the blob cannot be certified (Store).
+	ErrNotEnoughConfirmations = errors.New("client: not enough storage confirmations to certify the blob")
+	// ErrBlobNotFound: nodes holding a quorum of shards do not know the blob
+	// (Read, ReadTo, Metadata), or no Blob object has the ID.
+	ErrBlobNotFound = errors.New("client: blob not found")
+	// ErrBlobInvalid: the blob was declared invalid, or decodes inconsistently (Read).
+	ErrBlobInvalid = errors.New("client: blob is invalid")
+	// ErrBlobBlocked: the nodes refuse to serve the blob (HTTP 451) (Read).
+	ErrBlobBlocked = errors.New("client: blob is blocked")
+	// ErrNotEnoughSlivers: fewer valid slivers than decoding needs could be read (Read).
+	ErrNotEnoughSlivers = errors.New("client: not enough valid slivers to decode the blob")
+	// ErrNoCommittee: the chain has no storage committee yet.
+	ErrNoCommittee = errors.New("client: the chain has no storage committee")
+	// ErrNoWallet: the operation pays or signs, and the client has no signer.
+	ErrNoWallet = errors.New("client: this operation needs a wallet")
+	// ErrInsufficientBalance: the wallet's WAL does not cover the cost and fees.
+	ErrInsufficientBalance = errors.New("client: insufficient WAL balance")
+	// ErrObjectNotFound: no object has the given object ID.
+	ErrObjectNotFound = errors.New("client: object not found")
+	// ErrNotOwner: the object is not owned by the wallet.
+	ErrNotOwner = errors.New("client: the wallet does not own the object")
+	// ErrWrongObject: the object is not of the kind the operation needs
+	// (for example a Storage object where a Blob is expected).
+	ErrWrongObject = errors.New("client: wrong kind of object")
+	// ErrNotDeletable: the blob is permanent and cannot be deleted.
+	ErrNotDeletable = errors.New("client: the blob is not deletable")
+	// ErrBlobExpired: the blob or storage has expired.
+	ErrBlobExpired = errors.New("client: the blob has expired")
+	// ErrNotCertified: the operation needs a certified blob.
+	ErrNotCertified = errors.New("client: the blob is not certified")
+	// ErrInvalidArgument: the chain refused an argument (epochs, sizes, keys…).
+	ErrInvalidArgument = errors.New("client: invalid argument")
+	// ErrBlobTooLarge: the blob exceeds the maximum size for the shard count.
+	ErrBlobTooLarge = errors.New("client: blob too large")
+	// ErrNotAuthorized: the wallet may not do this (operator or faucet rights).
+	ErrNotAuthorized = errors.New("client: not authorized")
+	// ErrTransaction: the chain aborted a transaction for a reason without
+	// its own error above (the abort name is in the message).
+	ErrTransaction = errors.New("client: transaction failed")
+)
+
+// txError translates a chain submission error into the client's stable
+// errors, keeping the chain's message. tx is the included transaction, if
+// any: an aborted one names its abort code.
+func txError(op string, tx *chainclient.TxResult, err error) error {
+	if err == nil {
+		return nil
+	}
+	var rej *chainclient.RejectedError
+	if errors.As(err, &rej) && rej.Code == chain.CodeBalanceTooLow {
+		return fmt.Errorf("%s: %w (cannot pay the transaction fee): %v", op, ErrInsufficientBalance, err)
+	}
+	if !errors.Is(err, chainclient.ErrAborted) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var target error = ErrTransaction
+	name := ""
+	if tx != nil {
+		name = abortName(tx)
+	}
+	switch name {
+	case chain.EInsufficientBalance.Name:
+		target = ErrInsufficientBalance
+	case chain.EObjectNotFound.Name:
+		target = ErrObjectNotFound
+	case chain.ENotOwner.Name:
+		target = ErrNotOwner
+	case chain.EWrongObjectKind.Name:
+		target = ErrWrongObject
+	case chain.ENotDeletable.Name:
+		target = ErrNotDeletable
+	case chain.EBlobExpired.Name:
+		target = ErrBlobExpired
+	case chain.ENotCertified.Name:
+		target = ErrNotCertified
+	case chain.EBlobTooLarge.Name:
+		target = ErrBlobTooLarge
+	case chain.ENotAuthorized.Name:
+		target = ErrNotAuthorized
+	case chain.EInvalidEpochsAhead.Name, chain.EInvalidArgument.Name, chain.EAttributeNotFound.Name,
+		chain.EStorageExceeded.Name, chain.EIncompatibleStorage.Name, chain.EWithdrawNotReady.Name, chain.EWrongStakeState.Name:
+		target = ErrInvalidArgument
+	}
+	return fmt.Errorf("%s: %w: %v", op, target, err)
+}
+

@@ -1,0 +1,99 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/committee"
+)
+
+// ErrStatusUnavailable: too few nodes answered a blob-status request to
+// tell the status (fewer than f+1 shards' worth).
+var ErrStatusUnavailable = errors.New("client: not enough nodes answered the blob status request")
+
+// BlobStatus returns the blob's status as the current committee reports
+// it (spec 3.6). Nodes are asked concurrently; once nodes worth n−f shards
+// have answered (or all have), the result is the latest status in Walrus's
+// order (nonexistent < deletable < permanent < invalid, and within a kind
+// by certification, end epoch and counts) such that nodes worth at least
+// f+1 shards report it or a later one: at least one honest node vouches
+// for it, so f lying nodes can neither invent nor hide a status.
+func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error) {
+	cur, _, err := c.Committees(ctx)
+	if err != nil {
+		return BlobStatus{}, err
+	}
+	type answer struct {
+		st     BlobStatus
+		weight int
+		err    error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan answer, cur.Len())
+	sem := make(chan struct{}, c.cfg.StatusConcurrency)
+	var wg sync.WaitGroup
+	for i := range cur.Len() {
+		m := cur.Member(i)
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				out <- answer{weight: m.Weight(), err: ctx.Err()}
+				return
+			}
+			nc, err := c.Node(m.NetworkAddress)
+			if err != nil {
+				out <- answer{weight: m.Weight(), err: err}
+				return
+			}
+			rctx, rcancel := context.WithTimeout(ctx, c.cfg.StatusTimeout)
+			defer rcancel()
+			st, err := nc.BlobStatus(rctx, id)
+			out <- answer{st, m.Weight(), err}
+		})
+	}
+	defer wg.Wait()
+	n := cur.NShards()
+	var got []answer
+	var errs []error
+	answered := 0
+	for range cur.Len() {
+		a := <-out
+		if a.err != nil {
+			errs = append(errs, a.err)
+			continue
+		}
+		got = append(got, a)
+		answered += a.weight
+		if committee.IsQuorum(answered, n) {
+			break
+		}
+	}
+	cancel()
+	if !committee.IsValidity(answered, n) {
+		return BlobStatus{}, fmt.Errorf("%w: %d of %d shards answered: %w", ErrStatusUnavailable, answered, n, errors.Join(errs...))
+	}
+	cands := make([]BlobStatus, len(got))
+	for i, a := range got {
+		cands[i] = a.st
+	}
+	slices.SortFunc(cands, func(a, b BlobStatus) int { return b.Compare(a) })
+	for _, cand := range cands {
+		w := 0
+		for _, a := range got {
+			if a.st.Compare(cand) >= 0 {
+				w += a.weight
+			}
+		}
+		if committee.IsValidity(w, n) {
+			return cand, nil
+		}
+	}
+	return cands[len(cands)-1], nil // unreachable: the lowest report has every answer's weight
+}

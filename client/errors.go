@@ -98,4 +98,3 @@ func txError(op string, tx *chainclient.TxResult, err error) error {
 	}
 	return fmt.Errorf("%s: %w: %v", op, target, err)
 }
-

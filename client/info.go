@@ -151,7 +151,9 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 				PublicKey: base64.StdEncoding.EncodeToString(m.PublicKey[:]), NetworkPublicKey: base64.StdEncoding.EncodeToString(m.NetworkPublicKey),
 				NShards: len(m.Shards), ShardIDs: m.Shards, NodeID: m.NodeID, Stake: stake[m.NodeID]})
 		}
-		slices.SortFunc(out, func(a, b StorageNodeInfo) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+		slices.SortFunc(out, func(a, b StorageNodeInfo) int {
+			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		})
 		return out
 	}
 	n := p.N()

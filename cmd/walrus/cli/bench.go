@@ -45,10 +45,11 @@ type benchResult struct {
 func newBenchCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the codec: encode (metadata and blob ID) and decode",
+		Short: "Measure the codec (encode, decode) and a network (store, read)",
 	}
 	cmd.AddCommand(newBenchOpCmd(e, "encode", "Time computing the metadata and blob ID of random blobs"),
-		newBenchOpCmd(e, "decode", "Time decoding random blobs from k_p primary slivers (none systematic)"))
+		newBenchOpCmd(e, "decode", "Time decoding random blobs from k_p primary slivers (none systematic)"),
+		newBenchNetCmd(e, "store"), newBenchNetCmd(e, "read"))
 	return cmd
 }
 

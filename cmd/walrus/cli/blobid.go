@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/redstuff"
 )
 
@@ -27,9 +29,18 @@ func newBlobIDCmd(e *env) *cobra.Command {
 		Use:   "blob-id FILE",
 		Short: "Compute the blob ID of a file offline",
 		Long: "Encodes FILE with RedStuff (RS2) for the given number of shards and prints its blob ID.\n" +
-			"Without --n-shards it uses 1000, the shard count of Walrus Mainnet and Testnet.",
+			"Without --n-shards it reads the shard count from the chain of the client configuration\n" +
+			"(--config, or one found in the usual places); with no configuration it uses 1000, the\n" +
+			"shard count of Walrus Mainnet and Testnet.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if nShards == 0 {
+				n, err := e.chainShards(cmd.Context())
+				if err != nil {
+					return err
+				}
+				nShards = n
+			}
 			p, err := blob.NewParams(nShards)
 			if err != nil {
 				return err
@@ -53,8 +64,34 @@ func newBlobIDCmd(e *env) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards of the network")
+	cmd.Flags().IntVar(&nShards, "n-shards", 0, "number of shards (default: the configured network's, else 1000)")
 	return cmd
+}
+
+// chainShards is the shard count of the configured network: an explicit
+// --config must work; a configuration found by the search that cannot be
+// reached is reported and the default used; none gives DefaultShards.
+func (e *env) chainShards(ctx context.Context) (int, error) {
+	cfg, _, err := e.loadConfig()
+	if err != nil {
+		if e.config != "" {
+			return 0, err
+		}
+		return DefaultShards, nil
+	}
+	ch, err := dialChain(ctx, cfg)
+	if err == nil {
+		defer ch.Close()
+		var sys *chain.System
+		if sys, err = ch.System(ctx); err == nil {
+			return int(sys.NShards), nil
+		}
+	}
+	if e.config != "" {
+		return 0, err
+	}
+	e.say("walrus: the configured network does not answer (%v); using %d shards", err, DefaultShards)
+	return DefaultShards, nil
 }
 
 func newConvertBlobIDCmd(e *env) *cobra.Command {

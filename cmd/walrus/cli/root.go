@@ -1,22 +1,38 @@
 // Package cli implements the walrus command line: one file per command,
 // data on stdout, talk and errors on stderr, and a stable --json form of
-// every command that prints results.
+// every command that prints results (Walrus's JSON shapes, see package
+// client). Errors are one line, "walrus: …", with exit code 1.
+//
+// Commands that talk to a network read a client_config.yaml: --config, or
+// the first of ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/,
+// ~/.config/walrus/, ~/.walrus/ (Walrus's search order). The wallet is
+// --wallet, else the config's wallet_config.path.
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
-// env is what commands print to.
+// env is what commands print to, and the global flags.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	json           bool
+	config         string // --config
+	context        string // --context
+	wallet         string // --wallet
+	// statusTimeout overrides the configuration's (blob-status --timeout).
+	statusTimeout time.Duration
 }
 
 // printJSON writes v as indented JSON on stdout.
@@ -26,16 +42,29 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// say writes talk to stderr (never in the way of data on stdout).
+func (e *env) say(format string, args ...any) {
+	fmt.Fprintf(e.stderr, format+"\n", args...)
+}
+
 // Run executes the command line args and returns the process exit code.
-// Errors are printed as one line on stderr.
+// Errors are printed as one line on stderr. SIGINT and SIGTERM cancel the
+// command's context.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return RunContext(ctx, args, stdin, stdout, stderr)
+}
+
+// RunContext is Run with a context of the caller's.
+func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(ctx); err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintf(stderr, "walrus: %s\n", msg)
 		return 1
@@ -50,11 +79,40 @@ func newRoot(e *env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().BoolVar(&e.json, "json", false, "print results as JSON")
+	pf := root.PersistentFlags()
+	pf.BoolVar(&e.json, "json", false, "print results as JSON")
+	pf.StringVar(&e.config, "config", "", "client_config.yaml (default: ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/, ~/.config/walrus/, ~/.walrus/)")
+	pf.StringVar(&e.context, "context", "", "context of the configuration (default: its default_context)")
+	pf.StringVar(&e.wallet, "wallet", "", "wallet file, a Sui keystore (default: the configuration's wallet_config.path)")
 	root.AddCommand(
 		newBlobIDCmd(e),
 		newConvertBlobIDCmd(e),
 		newBenchCmd(e),
+		newStoreCmd(e),
+		newReadCmd(e),
+		newBlobStatusCmd(e),
+		newListBlobsCmd(e),
+		newDeleteCmd(e),
+		newExtendCmd(e),
+		newShareCmd(e),
+		newFundSharedBlobCmd(e),
+		newBurnBlobsCmd(e),
+		newGetBlobAttributeCmd(e),
+		newSetBlobAttributeCmd(e),
+		newRemoveBlobAttributeFieldsCmd(e),
+		newRemoveBlobAttributeCmd(e),
+		newInfoCmd(e),
+		newHealthCmd(e),
+		newStakeCmd(e),
+		newRequestWithdrawStakeCmd(e),
+		newWithdrawStakeCmd(e),
+		newListStakedWalCmd(e),
+		newGenerateWalletCmd(e),
+		newGetWalCmd(e),
+		newBalanceCmd(e),
+		newNodeAdminCmd(e),
+		newDevnetCmd(e),
+		newNodeCmd(e),
 	)
 	return root
 }

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/chain"
+)
+
+func newGetBlobAttributeCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get-blob-attribute BLOB_OBJ_ID",
+		Short: "Show a blob's attributes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("blob object ID", args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			attrs, err := s.client.BlobAttributes(ctx, id)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				var m map[string]string
+				if len(attrs) > 0 {
+					m = map[string]string{}
+					for _, a := range attrs {
+						m[a.Key] = a.Value
+					}
+				}
+				return e.printJSON(map[string]any{"attribute": m})
+			}
+			if len(attrs) == 0 {
+				e.say("No attribute found for blob %s.", id)
+				return nil
+			}
+			for _, a := range attrs {
+				fmt.Fprintf(e.stdout, "%s: %s\n", a.Key, a.Value)
+			}
+			return nil
+		},
+	}
+}
+
+func newSetBlobAttributeCmd(e *env) *cobra.Command {
+	var keys []string
+	cmd := &cobra.Command{
+		Use:   "set-blob-attribute BLOB_OBJ_ID --attr KEY VALUE [--attr KEY VALUE]...",
+		Short: "Set attributes of an owned blob",
+		Long: `Inserts or updates key/value attributes of an owned Blob, in one transaction. Give each pair as
+--attr KEY VALUE (or --attr KEY=VALUE). Aggregators return allow-listed attributes (such as
+content-type) as HTTP headers.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("blob object ID", args[0])
+			if err != nil {
+				return err
+			}
+			attrs, err := pairAttributes(keys, args[1:])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.client.SetBlobAttributes(ctx, id, attrs); err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(map[string]any{"blobObjectId": id, "set": len(attrs)})
+			}
+			fmt.Fprintf(e.stdout, "Success: %d attribute(s) set on blob %s\n", len(attrs), id)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&keys, "attr", nil, "an attribute: --attr KEY VALUE (repeat for more)")
+	return cmd
+}
+
+// pairAttributes pairs the --attr keys with the values cobra left among the
+// positional arguments (--attr K V parses as --attr K plus an argument V),
+// or splits KEY=VALUE when no value follows.
+func pairAttributes(keys, values []string) ([]chain.Attribute, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("give at least one --attr KEY VALUE")
+	}
+	var out []chain.Attribute
+	if len(values) == len(keys) {
+		for i := range keys {
+			out = append(out, chain.Attribute{Key: keys[i], Value: values[i]})
+		}
+		return out, nil
+	}
+	if len(values) == 0 {
+		for _, k := range keys {
+			key, val, ok := strings.Cut(k, "=")
+			if !ok {
+				return nil, fmt.Errorf("attribute %q has no value: use --attr KEY VALUE", k)
+			}
+			out = append(out, chain.Attribute{Key: key, Value: val})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%d attribute keys but %d values: use --attr KEY VALUE for each", len(keys), len(values))
+}
+
+func newRemoveBlobAttributeFieldsCmd(e *env) *cobra.Command {
+	var keys []string
+	cmd := &cobra.Command{
+		Use:   "remove-blob-attribute-fields BLOB_OBJ_ID --keys KEY...",
+		Short: "Remove attributes of an owned blob by key",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("blob object ID", args[0])
+			if err != nil {
+				return err
+			}
+			keys = append(keys, args[1:]...)
+			if len(keys) == 0 {
+				return errors.New("give the keys to remove with --keys")
+			}
+			return e.removeAttributes(cmd, id, keys)
+		},
+	}
+	cmd.Flags().StringSliceVar(&keys, "keys", nil, "keys to remove")
+	return cmd
+}
+
+func newRemoveBlobAttributeCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove-blob-attribute BLOB_OBJ_ID",
+		Short: "Remove every attribute of an owned blob",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("blob object ID", args[0])
+			if err != nil {
+				return err
+			}
+			return e.removeAttributes(cmd, id, nil)
+		},
+	}
+}
+
+func (e *env) removeAttributes(cmd *cobra.Command, id chain.ObjectID, keys []string) error {
+	ctx := cmd.Context()
+	s, err := e.connect(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.client.RemoveBlobAttributes(ctx, id, keys); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(map[string]any{"blobObjectId": id, "removed": keys})
+	}
+	fmt.Fprintf(e.stdout, "Success: attributes removed from blob %s\n", id)
+	return nil
+}

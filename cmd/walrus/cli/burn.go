@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/chain"
+)
+
+func newBurnBlobsCmd(e *env) *cobra.Command {
+	var (
+		objs                 []string
+		all, allExpired, yes bool
+	)
+	cmd := &cobra.Command{
+		Use:   "burn-blobs",
+		Short: "Destroy owned Blob objects without deleting their data",
+		Long: `Destroys the given owned Blob objects (or all, or all expired ones). The stored data is not
+deleted and no storage is refunded; the blobs can no longer be extended or deleted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n := 0
+			for _, b := range []bool{len(objs) > 0, all, allExpired} {
+				if b {
+					n++
+				}
+			}
+			if n != 1 {
+				return errors.New("give exactly one of --object-ids, --all and --all-expired")
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var ids []chain.ObjectID
+			for _, v := range objs {
+				id, err := parseObjectID("object ID", v)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if all || allExpired {
+				sys, err := s.chain.System(ctx)
+				if err != nil {
+					return err
+				}
+				blobs, err := s.client.ListBlobs(ctx, true)
+				if err != nil {
+					return err
+				}
+				for _, b := range blobs {
+					if all || b.EndEpoch() <= sys.Epoch {
+						ids = append(ids, b.ID)
+					}
+				}
+			}
+			if len(ids) > 0 && !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(ids))) {
+				e.say("Aborted.")
+				return nil
+			}
+			if err := s.client.BurnBlobs(ctx, ids); err != nil {
+				return err
+			}
+			if e.json {
+				if ids == nil {
+					ids = []chain.ObjectID{}
+				}
+				return e.printJSON(map[string][]chain.ObjectID{"burnedObjectIds": ids})
+			}
+			fmt.Fprintf(e.stdout, "Burned %d blob object(s).\n", len(ids))
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&objs, "object-ids", nil, "Blob object IDs to burn")
+	cmd.Flags().BoolVar(&all, "all", false, "burn every owned Blob object")
+	cmd.Flags().BoolVar(&allExpired, "all-expired", false, "burn every owned expired Blob object")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}

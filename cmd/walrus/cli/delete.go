@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+)
+
+// blobIdentity is Walrus's BlobIdentity.
+type blobIdentity struct {
+	BlobID   *blob.ID        `json:"blobId"`
+	File     *string         `json:"file"`
+	ObjectID *chain.ObjectID `json:"objectId"`
+}
+
+// deleteOutput is Walrus's DeleteOutput.
+type deleteOutput struct {
+	BlobIdentity       blobIdentity        `json:"blobIdentity"`
+	DeletedBlobs       []client.BlobObject `json:"deletedBlobs"`
+	PostDeletionStatus *client.BlobStatus  `json:"postDeletionStatus,omitempty"`
+	NoBlobFound        bool                `json:"noBlobFound"`
+	Error              *string             `json:"error,omitempty"`
+	Aborted            bool                `json:"aborted"`
+}
+
+func newDeleteCmd(e *env) *cobra.Command {
+	var (
+		ids, files, objs []string
+		yes, noStatus    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete deletable blobs owned by the wallet",
+		Long: `Deletes the wallet's deletable Blob objects of the given blob IDs (all of them), of the given
+files' blob IDs, or with the given object IDs. Each deletion returns its storage resource to the
+wallet, which later stores reuse. The data disappears once no other Blob object keeps the blob
+ID alive. Without --yes, asks for confirmation on a terminal.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(ids)+len(files)+len(objs) == 0 {
+				return errors.New("give --blob-ids, --files or --object-ids")
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var targets []blobIdentity
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				md, err := s.client.Encoder().Metadata(data)
+				if err != nil {
+					return err
+				}
+				targets = append(targets, blobIdentity{BlobID: &md.ID, File: &f})
+			}
+			for _, v := range ids {
+				id, err := parseBlobID(v)
+				if err != nil {
+					return err
+				}
+				targets = append(targets, blobIdentity{BlobID: &id})
+			}
+			for _, v := range objs {
+				id, err := chain.ParseObjectID(v)
+				if err != nil {
+					return fmt.Errorf("invalid object ID %q", v)
+				}
+				targets = append(targets, blobIdentity{ObjectID: &id})
+			}
+			if !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Delete the blobs of %d identifier(s)? [y/N] ", len(targets))) {
+				e.say("Aborted.")
+				return nil
+			}
+			var outs []deleteOutput
+			failed := 0
+			for _, t := range targets {
+				o := deleteOutput{BlobIdentity: t, DeletedBlobs: []client.BlobObject{}}
+				var deleted []*chain.Blob
+				if t.ObjectID != nil {
+					var b *chain.Blob
+					if b, err = s.client.DeleteBlob(ctx, *t.ObjectID); err == nil {
+						deleted = []*chain.Blob{b}
+					}
+				} else {
+					deleted, err = s.client.DeleteBlobID(ctx, *t.BlobID)
+				}
+				switch {
+				case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound):
+					o.NoBlobFound = true
+				case err != nil:
+					msg := err.Error()
+					o.Error = &msg
+					failed++
+				}
+				for _, b := range deleted {
+					o.DeletedBlobs = append(o.DeletedBlobs, client.BlobObjectOf(b))
+				}
+				if err == nil && !noStatus && len(deleted) > 0 {
+					if st, err := s.client.BlobStatus(ctx, deleted[0].BlobID); err == nil {
+						o.PostDeletionStatus = &st
+					}
+				}
+				outs = append(outs, o)
+			}
+			if e.json {
+				if err := e.printJSON(outs); err != nil {
+					return err
+				}
+			} else {
+				for _, o := range outs {
+					printDelete(e, o)
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d deletions failed", failed, len(outs))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&ids, "blob-ids", nil, "blob IDs to delete (every owned deletable object of each)")
+	fl.StringSliceVar(&files, "files", nil, "files whose blob IDs to delete")
+	fl.StringSliceVar(&objs, "object-ids", nil, "Blob object IDs to delete")
+	fl.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	fl.BoolVar(&noStatus, "no-status-check", false, "do not check the blob's status after deleting")
+	return cmd
+}
+
+func printDelete(e *env, o deleteOutput) {
+	what := ""
+	switch {
+	case o.BlobIdentity.File != nil:
+		what = "file " + *o.BlobIdentity.File
+	case o.BlobIdentity.BlobID != nil:
+		what = "blob ID " + o.BlobIdentity.BlobID.String()
+	default:
+		what = "object " + o.BlobIdentity.ObjectID.String()
+	}
+	switch {
+	case o.Error != nil:
+		fmt.Fprintf(e.stdout, "Error deleting %s: %s\n", what, *o.Error)
+	case o.NoBlobFound:
+		fmt.Fprintf(e.stdout, "No owned deletable blob found for %s.\n", what)
+	default:
+		fmt.Fprintf(e.stdout, "Deleted %d blob object(s) of %s:\n", len(o.DeletedBlobs), what)
+		for _, b := range o.DeletedBlobs {
+			fmt.Fprintf(e.stdout, "  %s (blob ID %s)\n", b.ID, b.BlobID)
+		}
+		if o.PostDeletionStatus != nil {
+			fmt.Fprintf(e.stdout, "  after deletion: %s\n", describeStatus(*o.PostDeletionStatus, nil))
+		}
+	}
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from stdin.
+func (e *env) confirm(q string) bool {
+	fmt.Fprint(e.stderr, q)
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}

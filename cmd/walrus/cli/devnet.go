@@ -1,0 +1,364 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/testnet"
+	"github.com/walrus-go/walrus/wallet"
+)
+
+// Devnet defaults.
+const (
+	DevnetChainID       = "walrus-devnet"
+	DefaultDevnetNodes  = 4
+	DefaultDevnetShards = 1000
+	// DaemonAddress is where the devnet's aggregator/publisher listens
+	// (once the gateway exists).
+	DaemonAddress = "127.0.0.1:31415"
+)
+
+type devnetFlags struct {
+	dir           string
+	nodes, shards int
+	epoch         time.Duration
+	processes     bool
+}
+
+func newDevnetCmd(e *env) *cobra.Command {
+	var f devnetFlags
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a whole Walrus network on this machine (chain, storage nodes, funded wallet)",
+		Long: `Starts, on loopback, an in-process validator, --nodes storage nodes with equal stake, and a
+funded wallet, then writes DIR/client_config.yaml and runs until interrupted (SIGINT or SIGTERM
+stop everything within seconds). client_config.yaml is written last, atomically, once the
+committee exists and every node answers /v1/health, so its appearance means ready; it is
+removed on exit.
+
+Layout of --dir: chain/ (CometBFT home and state), wallet.json (the funded wallet, also the
+faucet of get-wal), node-K/ (node_config.yaml, protocol.key, network.key, wallet.json of the
+operator, db/, and with --processes pid and node.log), devnet.log, client_config.yaml.
+Running again with the same --dir resumes the same network with its data (the size flags are
+then ignored).
+
+With --processes the storage nodes run as separate processes of this same binary, each
+equivalent to walrus-node run --config DIR/node-K/node_config.yaml. The devnet never restarts
+a node itself: kill one and it stays down until you run that command; started with an empty
+db/ it heals from its peers.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return e.runDevnet(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", "./devnet", "directory of the network (resumed if it exists)")
+	fl.IntVar(&f.nodes, "nodes", DefaultDevnetNodes, "number of storage nodes")
+	fl.IntVar(&f.shards, "shards", DefaultDevnetShards, "number of shards (n ≡ 1 mod 3 and a multiple of --nodes keeps shards equal)")
+	fl.DurationVar(&f.epoch, "epoch-duration", time.Hour, "epoch duration")
+	fl.BoolVar(&f.processes, "processes", false, "run the storage nodes as separate processes")
+	return cmd
+}
+
+// devnetInfo is the --json output of a devnet once ready.
+type devnetInfo struct {
+	Dir          string        `json:"dir"`
+	ClientConfig string        `json:"clientConfig"`
+	ChainID      string        `json:"chainId"`
+	ChainRPC     string        `json:"chainRpc"`
+	Wallet       string        `json:"wallet"`
+	Address      chain.Address `json:"address"`
+	Nodes        []devnetNode  `json:"nodes"`
+	Shards       int           `json:"nShards"`
+}
+
+type devnetNode struct {
+	Address string `json:"address"`
+	Config  string `json:"config"`
+	PID     int    `json:"pid,omitempty"`
+}
+
+func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
+	if f.nodes < 1 || f.shards < 1 {
+		return errors.New("--nodes and --shards must be positive")
+	}
+	if f.shards < f.nodes {
+		return fmt.Errorf("--shards %d is fewer than --nodes %d", f.shards, f.nodes)
+	}
+	dir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cfgPath := filepath.Join(dir, "client_config.yaml")
+	_ = os.Remove(cfgPath) // its appearance must mean ready
+	walletPath := filepath.Join(dir, "wallet.json")
+	resume := fileExists(filepath.Join(dir, "node-0", "node_config.yaml"))
+	var user ed25519.PrivateKey
+	if fileExists(walletPath) {
+		if user, err = wallet.Load(walletPath); err != nil {
+			return err
+		}
+	} else if resume {
+		return fmt.Errorf("%s holds a network but no wallet.json", dir)
+	} else if user, err = wallet.Create(walletPath); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "devnet.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cfg := testnet.Config{Dir: dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch, ChainID: DevnetChainID,
+		User: user, UserBalance: 1_000_000 * chain.FrostPerWAL,
+		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// Walrus Mainnet's prices: 0.0001 WAL per unit (1 MiB encoded) per epoch, 20,000 FROST per unit written.
+		Genesis: func(g *chain.Genesis) { g.StoragePrice, g.WritePrice = 100_000, 20_000 }}
+	if f.processes {
+		cfg.External = map[int]bool{}
+		n := f.nodes
+		if resume {
+			n = countNodes(dir)
+		}
+		for i := range n {
+			cfg.External[i] = true
+		}
+	}
+	if resume {
+		e.say("Resuming the devnet in %s…", dir)
+	} else {
+		e.say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", dir, f.nodes, f.shards, f.epoch)
+	}
+	start := time.Now()
+	net, err := testnet.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	var procs []*nodeProcess
+	defer func() {
+		stopProcesses(e, procs)
+		_ = os.Remove(cfgPath)
+		if err := net.Close(); err != nil {
+			e.say("walrus: closing the devnet: %v", err)
+		}
+	}()
+	if f.processes {
+		if procs, err = startProcesses(net); err != nil {
+			return err
+		}
+	}
+	if err := waitReady(ctx, net); err != nil {
+		return err
+	}
+	stopDaemon, err := startDevnetDaemon(ctx, net)
+	if err != nil {
+		return err
+	}
+	defer stopDaemon()
+	info := devnetInfo{Dir: dir, ClientConfig: cfgPath, ChainID: DevnetChainID, ChainRPC: net.ChainRPC(), Wallet: walletPath,
+		Address: wallet.Address(user), Shards: net.Client.Params().N()}
+	for i := range net.NodeCount() {
+		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
+		if i < len(procs) {
+			dn.PID = procs[i].cmd.Process.Pid
+		}
+		info.Nodes = append(info.Nodes, dn)
+	}
+	if err := writeClientConfig(cfgPath, net.ChainRPC()); err != nil {
+		return err
+	}
+	if e.json {
+		if err := e.printJSON(info); err != nil {
+			return err
+		}
+	}
+	e.printDevnetReady(info, time.Since(start), f.processes)
+	<-ctx.Done()
+	e.say("\nStopping the devnet…")
+	return nil
+}
+
+// waitReady waits until the committee exists and every node answers /v1/health.
+func waitReady(ctx context.Context, net *testnet.Network) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		if _, _, err := net.Client.Committees(ctx); err == nil {
+			break
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return fmt.Errorf("devnet: no committee: %w", err)
+		}
+	}
+	for i := range net.NodeCount() {
+		if err := net.WaitHealthy(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startDevnetDaemon is the hook for the aggregator/publisher daemon
+// (issue 6): it will start it on DaemonAddress with net's client and
+// return once it listens, so that client_config.yaml, written after this,
+// still means "everything is ready". Until the gateway exists it starts
+// nothing.
+func startDevnetDaemon(ctx context.Context, net *testnet.Network) (stop func(), err error) {
+	_, _ = ctx, net
+	return func() {}, nil
+}
+
+// writeClientConfig writes the devnet's client_config.yaml atomically.
+func writeClientConfig(path, rpc string) error {
+	f := &client.ConfigFile{
+		Contexts: map[string]*client.ContextConfig{"devnet": {
+			ChainID:       DevnetChainID,
+			RPCURLs:       []string{rpc},
+			WalletConfig:  &client.WalletConfig{Path: "wallet.json"},
+			FaucetWallet:  "wallet.json",
+			DefaultEpochs: 1,
+		}},
+		DefaultContext: "devnet",
+	}
+	b, err := client.MarshalConfigFile(f)
+	if err != nil {
+		return err
+	}
+	b = append([]byte("# Written by `walrus devnet`; removed when it stops. Paths are relative to this file.\n"), b...)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (e *env) printDevnetReady(info devnetInfo, took time.Duration, processes bool) {
+	rel := func(p string) string {
+		if wd, err := os.Getwd(); err == nil {
+			if r, err := filepath.Rel(wd, p); err == nil && len(r) < len(p) {
+				return r
+			}
+		}
+		return p
+	}
+	cfg := rel(info.ClientConfig)
+	w := e.stderr
+	fmt.Fprintf(w, "\nThe Walrus devnet is ready (%s): %d storage nodes, %d shards, chain %s at %s.\n",
+		took.Round(time.Millisecond), len(info.Nodes), info.Shards, info.ChainID, info.ChainRPC)
+	fmt.Fprintf(w, "  wallet %s (%s), funded with 1,000,000 WAL; it is also the faucet of get-wal\n", rel(info.Wallet), info.Address)
+	for i, n := range info.Nodes {
+		pid := ""
+		if processes {
+			pid = fmt.Sprintf(" pid %d (restart: walrus-node run --config %s)", n.PID, rel(n.Config))
+		}
+		fmt.Fprintf(w, "  node-%d at %s%s\n", i, n.Address, pid)
+	}
+	fmt.Fprintf(w, `
+Next, in another terminal:
+  go run ./cmd/walrus --config %[1]s info
+  echo "hello walrus" > hello.txt
+  go run ./cmd/walrus --config %[1]s store hello.txt --epochs 5
+  go run ./cmd/walrus --config %[1]s read BLOB_ID --out hello.out
+  go run ./cmd/walrus --config %[1]s blob-status --file hello.txt
+  go run ./cmd/walrus --config %[1]s list-blobs
+  go run ./cmd/walrus --config %[1]s health
+
+Stop with Ctrl-C; run the same command again to resume this network with its data.
+`, cfg)
+}
+
+// nodeProcess is a storage node run as a process of this binary.
+type nodeProcess struct {
+	cmd     *exec.Cmd
+	pidPath string
+	log     *os.File
+	done    chan struct{}
+}
+
+// startProcesses runs every node as `<this binary> node run --config …`,
+// writing node-K/pid and node-K/node.log.
+func startProcesses(net *testnet.Network) ([]*nodeProcess, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var procs []*nodeProcess
+	for i := range net.NodeCount() {
+		dir := net.NodeDir(i)
+		logf, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return procs, err
+		}
+		cmd := exec.Command(exe, "node", "run", "--config", net.ConfigPath(i))
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches the devnet only; it stops the nodes
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return procs, err
+		}
+		p := &nodeProcess{cmd: cmd, pidPath: filepath.Join(dir, "pid"), log: logf, done: make(chan struct{})}
+		go func() { _ = cmd.Wait(); close(p.done) }()
+		procs = append(procs, p)
+		if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
+}
+
+// stopProcesses sends SIGTERM to the node processes the devnet started,
+// and SIGKILL to those still running after 10 seconds.
+func stopProcesses(e *env, procs []*nodeProcess) {
+	for _, p := range procs {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.After(10 * time.Second)
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		case <-deadline:
+			e.say("walrus: node process %d did not stop; killing it", p.cmd.Process.Pid)
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		_ = os.Remove(p.pidPath)
+		p.log.Close()
+	}
+}
+
+func countNodes(dir string) int {
+	n := 0
+	for fileExists(filepath.Join(dir, "node-"+strconv.Itoa(n), "node_config.yaml")) {
+		n++
+	}
+	return n
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus-node/cli"
+)
+
+func newNodeAdminCmd(e *env) *cobra.Command {
+	var node string
+	cmd := &cobra.Command{
+		Use:   "node-admin",
+		Short: "Storage-node operator commands (the wallet must be the node's operator account)",
+	}
+	cmd.PersistentFlags().StringVar(&node, "node-id", "", "the storage node's ID")
+	_ = cmd.MarkPersistentFlagRequired("node-id")
+	nodeID := func() (chain.ObjectID, error) { return parseObjectID("--node-id", node) }
+
+	var v client.VoteParams
+	vote := &cobra.Command{
+		Use:   "vote",
+		Short: "Vote for the storage price, write price and node capacity (unset: keep the current vote)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := nodeID()
+			if err != nil {
+				return err
+			}
+			return e.operator(cmd, "vote", func(c *client.Client) error { return c.Vote(cmd.Context(), id, v) }, map[string]any{"nodeId": id, "votes": v})
+		},
+	}
+	vote.Flags().Uint64Var(&v.StoragePrice, "storage-price", 0, "FROST per storage unit (1 MiB encoded) per epoch")
+	vote.Flags().Uint64Var(&v.WritePrice, "write-price", 0, "FROST per storage unit written")
+	vote.Flags().Uint64Var(&v.NodeCapacity, "node-capacity", 0, "the node's capacity in bytes")
+
+	var rate uint16
+	setCommission := &cobra.Command{
+		Use:   "set-commission",
+		Short: "Set the commission rate (basis points, 10000 = 100%; applies two epochs later)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := nodeID()
+			if err != nil {
+				return err
+			}
+			return e.operator(cmd, "set-commission", func(c *client.Client) error { return c.SetCommissionRate(cmd.Context(), id, rate) },
+				map[string]any{"nodeId": id, "commissionRate": rate})
+		},
+	}
+	setCommission.Flags().Uint16Var(&rate, "commission-rate", 0, "commission in basis points")
+	_ = setCommission.MarkFlagRequired("commission-rate")
+
+	collect := &cobra.Command{
+		Use:   "collect-commission",
+		Short: "Collect the node's commission to the operator's account",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := nodeID()
+			if err != nil {
+				return err
+			}
+			var amount uint64
+			out := map[string]any{"nodeId": id}
+			err = e.operator(cmd, "", func(c *client.Client) error {
+				var err error
+				amount, err = c.CollectCommission(cmd.Context(), id)
+				out["amount"] = amount
+				return err
+			}, out)
+			if err == nil && !e.json {
+				fmt.Fprintf(e.stdout, "Collected %s of commission\n", frost(amount))
+			}
+			return err
+		},
+	}
+	cmd.AddCommand(vote, setCommission, collect)
+	return cmd
+}
+
+// operator runs an operator transaction and prints its JSON or a line.
+func (e *env) operator(cmd *cobra.Command, name string, run func(*client.Client) error, out map[string]any) error {
+	s, err := e.connect(cmd.Context(), true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := run(s.client); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(out)
+	}
+	if name != "" {
+		fmt.Fprintf(e.stdout, "Success: %s done\n", name)
+	}
+	return nil
+}
+
+// newNodeCmd runs a storage node, as walrus-node does (hidden: the devnet
+// re-executes its own binary with it for --processes).
+func newNodeCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:                "node",
+		Short:              "Run walrus-node's commands (setup, register, run)",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := cli.RunContext(cmd.Context(), args, e.stdout, e.stderr); code != 0 {
+				return fmt.Errorf("walrus-node exited with code %d", code)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+)
+
+func newStakeCmd(e *env) *cobra.Command {
+	var (
+		ids         []string
+		amountFlags []uint
+	)
+	cmd := &cobra.Command{
+		Use:   "stake",
+		Short: "Stake WAL with storage nodes",
+		Long: `Stakes --amounts FROST (default 1 WAL) with each of --node-ids, in one transaction: one amount
+for all nodes, or one per node. Stake becomes active at the next epoch (or the one after, once
+the next committee has been selected).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var nodes []chain.ObjectID
+			for _, v := range ids {
+				id, err := parseObjectID("node ID", v)
+				if err != nil {
+					return err
+				}
+				nodes = append(nodes, id)
+			}
+			if len(nodes) == 0 {
+				return errors.New("give --node-ids")
+			}
+			amounts := make([]uint64, len(amountFlags))
+			for i, a := range amountFlags {
+				amounts[i] = uint64(a)
+			}
+			if len(amounts) == 1 {
+				for len(amounts) < len(nodes) {
+					amounts = append(amounts, amounts[0])
+				}
+			}
+			if len(amounts) != len(nodes) {
+				return fmt.Errorf("give one amount, or one per node (%d nodes, %d amounts)", len(nodes), len(amounts))
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			staked, err := s.client.Stake(ctx, nodes, amounts)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(map[string]any{"stakedWal": staked})
+			}
+			for _, sw := range staked {
+				fmt.Fprintf(e.stdout, "Staked %s with node %s: StakedWal %s, active from epoch %d\n", frost(sw.Principal), sw.NodeID, sw.ID, sw.ActivationEpoch)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&ids, "node-ids", nil, "storage node IDs")
+	cmd.Flags().UintSliceVar(&amountFlags, "amounts", []uint{chain.FrostPerWAL}, "FROST to stake: one amount, or one per node")
+	return cmd
+}
+
+func newRequestWithdrawStakeCmd(e *env) *cobra.Command {
+	var obj string
+	cmd := &cobra.Command{
+		Use:   "request-withdraw-stake",
+		Short: "Start withdrawing a StakedWal",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("--staked-wal-id", obj)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			sw, err := s.client.RequestWithdrawStake(ctx, id)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(sw)
+			}
+			fmt.Fprintf(e.stdout, "Withdrawal requested: StakedWal %s can be withdrawn from epoch %d\n", sw.ID, sw.State.WithdrawEpoch)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&obj, "staked-wal-id", "", "the StakedWal object ID")
+	_ = cmd.MarkFlagRequired("staked-wal-id")
+	return cmd
+}
+
+func newWithdrawStakeCmd(e *env) *cobra.Command {
+	var obj string
+	cmd := &cobra.Command{
+		Use:   "withdraw-stake",
+		Short: "Withdraw a StakedWal whose withdrawal epoch has come (or that is not active yet)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseObjectID("--staked-wal-id", obj)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			amount, err := s.client.WithdrawStake(ctx, id)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(map[string]any{"stakedWalId": id, "amount": amount})
+			}
+			fmt.Fprintf(e.stdout, "Withdrew %s from StakedWal %s\n", frost(amount), id)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&obj, "staked-wal-id", "", "the StakedWal object ID")
+	_ = cmd.MarkFlagRequired("staked-wal-id")
+	return cmd
+}
+
+func newListStakedWalCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list-staked-wal",
+		Short: "List the wallet's StakedWal objects",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			staked, err := s.client.ListStakedWal(ctx)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(map[string][]client.StakedWal{"stakedWal": staked})
+			}
+			if len(staked) == 0 {
+				e.say("The wallet has no staked WAL.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "StakedWal ID\tNode ID\tPrincipal\tActivation epoch\tState")
+			for _, sw := range staked {
+				state := "Staked"
+				if sw.State.Withdrawing {
+					state = fmt.Sprintf("Withdrawing (from epoch %d)", sw.State.WithdrawEpoch)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", sw.ID, sw.NodeID, frost(sw.Principal), sw.ActivationEpoch, state)
+			}
+			return tw.Flush()
+		},
+	}
+}

@@ -1,0 +1,299 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+)
+
+// epochFlags are Walrus's three ways of saying how long to store.
+type epochFlags struct {
+	epochs   string // N or max
+	expiry   string // RFC3339
+	endEpoch uint32
+}
+
+func (f *epochFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.epochs, "epochs", "", "number of epochs to store for (counting the current one), or max")
+	cmd.Flags().StringVar(&f.expiry, "earliest-expiry-time", "", "store until at least this time (RFC3339, e.g. 2026-03-20T15:00:00Z)")
+	cmd.Flags().Uint32Var(&f.endEpoch, "end-epoch", 0, "store until this epoch (exclusive)")
+}
+
+// resolve returns the epochs ahead, given the system state and the
+// configuration's default (0: none).
+func (f *epochFlags) resolve(sys *chain.System, def uint32) (uint32, error) {
+	set := 0
+	for _, b := range []bool{f.epochs != "", f.expiry != "", f.endEpoch != 0} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		return 0, errors.New("give only one of --epochs, --earliest-expiry-time and --end-epoch")
+	case set == 0 && def == 0:
+		return 0, errors.New("give one of --epochs, --earliest-expiry-time or --end-epoch (or default_epochs in the configuration)")
+	case set == 0:
+		return def, nil
+	}
+	var epochs uint32
+	switch {
+	case f.epochs == "max":
+		return sys.MaxEpochsAhead, nil
+	case f.epochs != "":
+		v, err := strconv.ParseUint(f.epochs, 10, 32)
+		if err != nil || v == 0 {
+			return 0, fmt.Errorf("invalid --epochs %q: want a number > 0 or max", f.epochs)
+		}
+		epochs = uint32(v)
+	case f.endEpoch != 0:
+		if f.endEpoch <= sys.Epoch {
+			return 0, fmt.Errorf("--end-epoch %d is not after the current epoch %d", f.endEpoch, sys.Epoch)
+		}
+		epochs = f.endEpoch - sys.Epoch
+	default:
+		t, err := time.Parse(time.RFC3339, f.expiry)
+		if err != nil {
+			return 0, fmt.Errorf("invalid --earliest-expiry-time: %w", err)
+		}
+		start := time.UnixMilli(int64(sys.EpochStartMs))
+		d := time.Duration(sys.EpochDurationMs) * time.Millisecond
+		if !t.After(start) {
+			epochs = 1
+		} else {
+			epochs = uint32((t.Sub(start) + d - 1) / d)
+		}
+	}
+	if epochs > sys.MaxEpochsAhead {
+		return 0, fmt.Errorf("blobs can be stored for at most %d epochs ahead; %d requested", sys.MaxEpochsAhead, epochs)
+	}
+	return epochs, nil
+}
+
+// dryRunOutput is Walrus's DryRunOutput.
+type dryRunOutput struct {
+	Path          string  `json:"path"`
+	BlobID        blob.ID `json:"blobId"`
+	UnencodedSize uint64  `json:"unencodedSize"`
+	EncodedSize   uint64  `json:"encodedSize"`
+	StorageCost   uint64  `json:"storageCost"`
+	EncodingType  string  `json:"encodingType"`
+}
+
+func newStoreCmd(e *env) *cobra.Command {
+	var (
+		ef                                 epochFlags
+		dryRun, force, ignore, perm, share bool
+		deletable                          bool
+	)
+	cmd := &cobra.Command{
+		Use:     "store FILES...",
+		Aliases: []string{"write"},
+		Short:   "Store files as blobs",
+		Long: `Stores each file as a blob. First the blob's status is checked: a permanent store of a
+blob already certified as permanent for long enough costs nothing (alreadyCertified) unless
+--force. Otherwise the wallet's own Blob and Storage objects are reused when they fit (a
+registration of the same blob, else a Storage resource large and long enough), and new
+storage is bought only when none does (--ignore-resources always buys).
+
+Blobs are deletable unless --permanent (Walrus's default since v1.33). With --json the output
+is a list of {blobStoreResult, path}. After printing the results, the command waits for the
+uploads to the nodes that had not confirmed when the blob was certified.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if perm && deletable {
+				return errors.New("--permanent and --deletable are exclusive")
+			}
+			for _, path := range args {
+				if st, err := os.Stat(path); err != nil {
+					return err
+				} else if st.IsDir() {
+					return fmt.Errorf("%s is a directory", path)
+				}
+			}
+			ctx := cmd.Context()
+			s, err := e.connect(ctx, !dryRun)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			sys, err := s.chain.System(ctx)
+			if err != nil {
+				return err
+			}
+			epochs, err := ef.resolve(sys, s.cfg.DefaultEpochs)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				return e.storeDryRun(s, sys, args, epochs)
+			}
+			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share}
+			var results []client.BlobStoreResultWithPath
+			failed := 0
+			for _, path := range args {
+				r := e.storeFile(ctx, s.client, path, opts)
+				if r.Error != nil {
+					failed++
+				}
+				results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
+			}
+			if e.json {
+				if err := e.printJSON(results); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range results {
+					printStoreResult(e, r, sys)
+				}
+			}
+			e.waitTail(ctx, s.client)
+			if failed > 0 {
+				return fmt.Errorf("%d of %d stores failed", failed, len(args))
+			}
+			return nil
+		},
+	}
+	ef.add(cmd)
+	fl := cmd.Flags()
+	fl.BoolVar(&dryRun, "dry-run", false, "encode and show the cost without storing")
+	fl.BoolVar(&force, "force", false, "store even if the blob is already certified for long enough")
+	fl.BoolVar(&ignore, "ignore-resources", false, "buy new storage instead of reusing the wallet's")
+	fl.BoolVar(&perm, "permanent", false, "store a permanent blob (cannot be deleted before it expires)")
+	fl.BoolVar(&deletable, "deletable", false, "store a deletable blob (the default)")
+	fl.BoolVar(&share, "share", false, "wrap the blob into a shared blob that anyone can fund and extend")
+	_ = fl.MarkHidden("deletable")
+	return cmd
+}
+
+// storeFile stores one file and returns its Walrus result (an error result
+// when it failed).
+func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts client.StoreOptions) client.BlobStoreResult {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "read", ErrorMsg: err.Error()}}
+	}
+	bar := e.newProgress(path)
+	opts.Progress = bar.callback()
+	res, err := c.Store(ctx, data, opts)
+	bar.done()
+	if res == nil {
+		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "encode", ErrorMsg: err.Error()}}
+	}
+	if err != nil && !e.json {
+		e.say("walrus: %s: %v", path, err)
+	}
+	return res.Result
+}
+
+// waitTail waits (bounded) for the background uploads before exiting.
+func (e *env) waitTail(ctx context.Context, c *client.Client) {
+	done := make(chan struct{})
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		_ = c.WaitUploads(wctx)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(300 * time.Millisecond):
+		if !e.json {
+			e.say("finishing the uploads to the remaining storage nodes…")
+		}
+		<-done
+	}
+}
+
+func (e *env) storeDryRun(s *session, sys *chain.System, paths []string, epochs uint32) error {
+	var out []dryRunOutput
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		md, err := s.client.Encoder().Metadata(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		enc, _ := s.client.Params().EncodedLength(md.UnencodedLength)
+		storage, _ := chain.StorageCost(enc, sys.StoragePrice, epochs)
+		write, _ := chain.WriteCost(enc, sys.WritePrice)
+		out = append(out, dryRunOutput{Path: path, BlobID: md.ID, UnencodedSize: md.UnencodedLength, EncodedSize: enc,
+			StorageCost: storage + write, EncodingType: md.EncodingType.String()})
+	}
+	if e.json {
+		return e.printJSON(out)
+	}
+	for _, o := range out {
+		fmt.Fprintf(e.stdout, "Dry run: %s\nBlob ID: %s\nUnencoded size: %s\nEncoded size (including replicated metadata): %s\nCost (excluding fees): %s\n\n",
+			o.Path, o.BlobID, humanBytes(int64(o.UnencodedSize)), humanBytes(int64(o.EncodedSize)), frost(o.StorageCost))
+	}
+	return nil
+}
+
+// printStoreResult writes the human form of one result on stdout.
+func printStoreResult(e *env, r client.BlobStoreResultWithPath, sys *chain.System) {
+	w := e.stdout
+	res := r.BlobStoreResult
+	switch {
+	case res.NewlyCreated != nil:
+		n := res.NewlyCreated
+		b := n.BlobObject
+		kind := "Permanent"
+		if b.Deletable {
+			kind = "Deletable"
+		}
+		fmt.Fprintf(w, "Success: %s blob stored successfully.\nPath: %s\nBlob ID: %s\nObject ID: %s\n", kind, r.Path, b.BlobID, b.ID)
+		if n.SharedBlobObject != nil {
+			fmt.Fprintf(w, "Shared blob object ID: %s\n", n.SharedBlobObject)
+		}
+		fmt.Fprintf(w, "Unencoded size: %s\nEncoded size (including replicated metadata): %s\nCost (excluding fees): %s (%s)\nExpiry epoch (exclusive): %d\nEncoding type: %s\n\n",
+			humanBytes(int64(b.Size)), humanBytes(int64(b.Storage.StorageSize)), frost(n.Cost), describeOp(&n.ResourceOperation), b.Storage.EndEpoch, b.EncodingType)
+	case res.AlreadyCertified != nil:
+		a := res.AlreadyCertified
+		fmt.Fprintf(w, "Success: Blob was already available and certified within Walrus, for a sufficient number of epochs.\nPath: %s\nBlob ID: %s\n", r.Path, a.BlobID)
+		if a.Event != nil {
+			ev, _ := a.Event.MarshalJSON()
+			fmt.Fprintf(w, "Certification event ID: %s\n", ev)
+		}
+		if a.Object != nil {
+			fmt.Fprintf(w, "Owned Blob registration object ID: %s\n", a.Object)
+		}
+		fmt.Fprintf(w, "Expiry epoch (exclusive): %d\n\n", a.EndEpoch)
+	case res.MarkedInvalid != nil:
+		fmt.Fprintf(w, "Error: Blob was marked as invalid.\nPath: %s\nBlob ID: %s\n\n", r.Path, res.MarkedInvalid.BlobID)
+	case res.Error != nil:
+		fmt.Fprintf(w, "Error storing %s (%s): %s\n\n", r.Path, res.Error.FailurePhase, res.Error.ErrorMsg)
+	}
+}
+
+func describeOp(o *client.ResourceOperation) string {
+	switch {
+	case o.RegisterFromScratch != nil:
+		return "storage was purchased, and a new blob object was registered"
+	case o.ReuseStorage != nil:
+		return "reused storage, and a new blob object was registered"
+	case o.ReuseRegistration != nil:
+		return "reused an owned registration of this blob"
+	case o.ReuseAndExtend != nil:
+		return fmt.Sprintf("extended an owned certified blob by %d epochs", o.ReuseAndExtend.EpochsExtended)
+	case o.ReuseAndExtendNonCertified != nil:
+		return fmt.Sprintf("reused an owned registration, extended by %d epochs", o.ReuseAndExtendNonCertified.EpochsExtended)
+	}
+	return ""
+}
+
+// frost formats an amount of FROST as WAL.
+func frost(v uint64) string {
+	return fmt.Sprintf("%s WAL", strconv.FormatFloat(float64(v)/chain.FrostPerWAL, 'f', -1, 64))
+}

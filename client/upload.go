@@ -217,6 +217,18 @@ func behind(err error, epoch uint32) bool {
 	return ok && uint32(v) < epoch
 }
 
+// stillStoring reports whether err is MISSING_SLIVERS for the current
+// epoch: the node may still be storing what it buffered while the
+// registration was in flight, so asking again shortly makes sense.
+func stillStoring(err error, epoch uint32) bool {
+	var e *nodeapi.Error
+	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonMissingSlivers {
+		return false
+	}
+	v, ok := e.Metadata["epoch"].(float64)
+	return ok && uint32(v) == epoch
+}
+
 // pause waits d or until ctx ends.
 func pause(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -311,7 +323,7 @@ func (c *Client) storeOnNode(ctx context.Context, x *redstuff.Encoded, com *comm
 	want := confirmationMessage(com, x, obj, pers)
 	for try := 0; ; try++ {
 		sm, err := nc.Confirmation(ctx, id, pers(obj), c.cfg.ConfirmationWait)
-		if behind(err, com.Epoch()) && try < lagRetries {
+		if (behind(err, com.Epoch()) || stillStoring(err, com.Epoch())) && try < lagRetries {
 			if err := pause(ctx, 200*time.Millisecond); err != nil {
 				return bls.Signature{}, err
 			}

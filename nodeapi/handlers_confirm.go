@@ -101,6 +101,15 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if missing > 0 && s.pending.peek(id) != nil {
+		// The registration is recorded but its pending uploads may still be
+		// on their way to the store (the node flushes them right after):
+		// store them now, then count again.
+		s.flushPending(id)
+		if missing, err = s.missingSlivers(id); err != nil {
+			return err
+		}
+	}
 	if missing > 0 {
 		return newError("FAILED_PRECONDITION", ReasonMissingSlivers, "the required slivers are not all stored",
 			map[string]any{"missing": missing, "epoch": epoch})

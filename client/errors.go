@@ -63,10 +63,10 @@ func txError(op string, tx *chainclient.TxResult, err error) error {
 	}
 	var rej *chainclient.RejectedError
 	if errors.As(err, &rej) && rej.Code == chain.CodeBalanceTooLow {
-		return fmt.Errorf("%s: %w (cannot pay the transaction fee): %v", op, ErrInsufficientBalance, err)
+		return fmt.Errorf("%w to pay the transaction fee (%s): %v", ErrInsufficientBalance, op, err)
 	}
 	if !errors.Is(err, chainclient.ErrAborted) {
-		return fmt.Errorf("%s: %w", op, err)
+		return fmt.Errorf("client: %s: %w", op, err)
 	}
 	var target error = ErrTransaction
 	name := ""
@@ -96,5 +96,5 @@ func txError(op string, tx *chainclient.TxResult, err error) error {
 		chain.EStorageExceeded.Name, chain.EIncompatibleStorage.Name, chain.EWithdrawNotReady.Name, chain.EWrongStakeState.Name:
 		target = ErrInvalidArgument
 	}
-	return fmt.Errorf("%s: %w: %v", op, target, err)
+	return fmt.Errorf("%w (%s): %v", target, op, err)
 }

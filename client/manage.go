@@ -19,7 +19,7 @@ func (c *Client) exec(ctx context.Context, op string, calls ...chain.Call) (*cha
 	}
 	tx, err := c.chain.Execute(ctx, c.signer, calls...)
 	if err != nil {
-		return tx, txError("client: "+op, tx, err)
+		return tx, txError(op, tx, err)
 	}
 	return tx, nil
 }

@@ -102,6 +102,9 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 	start := time.Now()
 	x, err := c.enc.Encode(data)
 	if err != nil {
+		if errors.Is(err, blob.ErrTooLarge) {
+			err = fmt.Errorf("%w: %w", ErrBlobTooLarge, err)
+		}
 		return &StoreResult{Result: errorResult(nil, PhaseEncode, err)}, err
 	}
 	enc := time.Since(start)
@@ -236,7 +239,7 @@ func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, op
 	tx, err := c.chain.Execute(ctx, c.signer, calls...)
 	res.Register = time.Since(t)
 	if err != nil {
-		return res, phaseError(PhaseRegister, txError("client: extend", tx, err))
+		return res, phaseError(PhaseRegister, txError("extend", tx, err))
 	}
 	return c.finish(ctx, res, pl, tx, opts, p)
 }
@@ -320,7 +323,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res 
 			tx, err := c.chain.Execute(ctx, c.signer, pl.calls...)
 			reg.took = time.Since(t)
 			if err != nil {
-				reg.set(chain.ObjectID{}, phaseError(PhaseRegister, txError("client: register", tx, err)))
+				reg.set(chain.ObjectID{}, phaseError(PhaseRegister, txError("register", tx, err)))
 				return
 			}
 			id, err := createdBlob(tx)
@@ -365,7 +368,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res 
 		}
 		if err != nil {
 			tail.release()
-			return res, phaseError(PhaseCertify, txError("client: certify", tx, err))
+			return res, phaseError(PhaseCertify, txError("certify", tx, err))
 		}
 		res.Tail = tail.release()
 		if res.Tail != nil {

@@ -293,4 +293,3 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("read-only store: %v", err)
 	}
 }
-

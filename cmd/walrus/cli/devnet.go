@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/internal/testnet"
+	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/wallet"
 )
 
@@ -138,6 +140,9 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		}
 	}
 	if resume {
+		if err := checkPortsFree(dir); err != nil {
+			return err
+		}
 		e.say("Resuming the devnet in %s…", dir)
 	} else {
 		e.say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", dir, f.nodes, f.shards, f.epoch)
@@ -337,6 +342,23 @@ func stopProcesses(e *env, procs []*nodeProcess) {
 		_ = os.Remove(p.pidPath)
 		p.log.Close()
 	}
+}
+
+// checkPortsFree fails if a node address of the network in dir is taken
+// (typically by a node of this devnet still running, started by hand).
+func checkPortsFree(dir string) error {
+	for i := range countNodes(dir) {
+		c, err := node.LoadConfig(filepath.Join(dir, "node-"+strconv.Itoa(i), "node_config.yaml"))
+		if err != nil {
+			return err
+		}
+		l, err := net.Listen("tcp", c.PublicAddress())
+		if err != nil {
+			return fmt.Errorf("node-%d's address %s is in use: stop what runs there (a node of this devnet started by hand?) and run again", i, c.PublicAddress())
+		}
+		l.Close()
+	}
+	return nil
 }
 
 func countNodes(dir string) int {

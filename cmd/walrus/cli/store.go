@@ -139,13 +139,18 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 			}
 			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share}
 			var results []client.BlobStoreResultWithPath
+			var lastErr error
 			failed := 0
 			for _, path := range args {
-				r := e.storeFile(ctx, s.client, path, opts)
-				if r.Error != nil {
+				r, err := e.storeFile(ctx, s.client, path, opts)
+				if err != nil {
 					failed++
+					lastErr = err
 				}
 				results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
+			}
+			if failed == 1 && len(args) == 1 && !e.json {
+				return lastErr // one file: its error is the one line
 			}
 			if e.json {
 				if err := e.printJSON(results); err != nil {
@@ -175,24 +180,21 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 	return cmd
 }
 
-// storeFile stores one file and returns its Walrus result (an error result
-// when it failed).
-func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts client.StoreOptions) client.BlobStoreResult {
+// storeFile stores one file and returns its Walrus result (an error
+// result when it failed) and the error.
+func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "read", ErrorMsg: err.Error()}}
+		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "read", ErrorMsg: err.Error()}}, err
 	}
 	bar := e.newProgress(path)
 	opts.Progress = bar.callback()
 	res, err := c.Store(ctx, data, opts)
 	bar.done()
 	if res == nil {
-		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "encode", ErrorMsg: err.Error()}}
+		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "encode", ErrorMsg: err.Error()}}, err
 	}
-	if err != nil && !e.json {
-		e.say("walrus: %s: %v", path, err)
-	}
-	return res.Result
+	return res.Result, err
 }
 
 // waitTail waits (bounded) for the background uploads before exiting.

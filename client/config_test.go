@@ -67,12 +67,12 @@ func TestConfigFile(t *testing.T) {
 
 func TestConfigFileErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"rpc_urls: [http://a:1]\nunknown: 1\n":                                 "field unknown not found",
-		"wallet_config: {path: w}\n":                                           "rpc_urls is empty",
-		"rpc_urls: [nope]\n":                                                   "not a URL",
-		"contexts: {a: {rpc_urls: [http://a:1]}, b: {rpc_urls: [http://b:1]}}": "no default_context",
-		"contexts: {a: {rpc_urls: [http://a:1]}}\ndefault_context: b\n":        "not among the contexts",
-		"contexts: {a: {rpc_urls: [http://a:1]}}\nrpc_urls: [http://c:1]\n":    "both at the top level",
+		"rpc_urls: [http://a:1]\nunknown: 1\n": "field unknown not found",
+		"wallet_config: {path: w}\n":           "rpc_urls is empty",
+		"rpc_urls: [nope]\n":                   "not a URL",
+		"contexts: {a: {rpc_urls: [http://a:1]}, b: {rpc_urls: [http://b:1]}}":   "no default_context",
+		"contexts: {a: {rpc_urls: [http://a:1]}}\ndefault_context: b\n":          "not among the contexts",
+		"contexts: {a: {rpc_urls: [http://a:1]}}\nrpc_urls: [http://c:1]\n":      "both at the top level",
 		"rpc_urls: [http://a:1]\ncommunication_config: {max_data_in_flight: -1}": "must not be negative",
 		"[1, 2]": "cannot unmarshal",
 	} {

@@ -59,7 +59,7 @@ func TestDeletedBlobCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 3, Deletable: true}) // a second object, same blob
+	b, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 3, Deletable: true, Force: true}) // a second object, same blob (Force: not the owned one again)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,13 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 	fl.StringSliceVar(&ids, "blob-ids", nil, "blob IDs to delete (every owned deletable object of each)")
 	fl.StringSliceVar(&files, "files", nil, "files whose blob IDs to delete")
 	fl.StringSliceVar(&objs, "object-ids", nil, "Blob object IDs to delete")
+	// Walrus's singular aliases.
+	fl.StringSliceVar(&ids, "blob-id", nil, "alias of --blob-ids")
+	fl.StringSliceVar(&files, "file", nil, "alias of --files")
+	fl.StringSliceVar(&objs, "object-id", nil, "alias of --object-ids")
+	for _, a := range []string{"blob-id", "file", "object-id"} {
+		_ = fl.MarkHidden(a)
+	}
 	fl.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	fl.BoolVar(&noStatus, "no-status-check", false, "do not check the blob's status after deleting")
 	return cmd

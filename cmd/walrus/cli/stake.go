@@ -67,6 +67,8 @@ the next committee has been selected).`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&ids, "node-ids", nil, "storage node IDs")
+	cmd.Flags().StringSliceVar(&ids, "node-id", nil, "alias of --node-ids")
+	_ = cmd.Flags().MarkHidden("node-id")
 	cmd.Flags().UintSliceVar(&amountFlags, "amounts", []uint{chain.FrostPerWAL}, "FROST to stake: one amount, or one per node")
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/internal/testnet"
+	"github.com/walrus-go/walrus/nodeapi"
 )
 
 // nodesByWeight returns the network's node indexes (testnet numbering)
@@ -105,7 +106,7 @@ func TestFaultyNodes(t *testing.T) {
 type lyingTransport struct {
 	base http.RoundTripper
 	mu   sync.Mutex
-	mode map[string]string // address → "corrupt", "corrupt-slivers", "refuse", "wrong-blob"
+	mode map[string]string // address → "corrupt", "corrupt-slivers", "refuse", "wrong-blob", "status-invalid", "status-nonexistent"
 	// other is a different blob's ID, whose slivers "wrong-blob" serves.
 	other blob.ID
 	lies  int
@@ -121,6 +122,15 @@ func (l *lyingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	l.mu.Lock()
 	mode := l.mode[r.URL.Host]
 	l.mu.Unlock()
+	if strings.HasSuffix(r.URL.Path, "/status") && (mode == "status-invalid" || mode == "status-nonexistent") {
+		body := `{"success":{"code":200,"data":"nonexistent"}}`
+		if mode == "status-invalid" {
+			body = `{"success":{"code":200,"data":{"invalid":{"event":{"txDigest":"11111111111111111111111111111111","eventSeq":"0"}}}}}`
+		}
+		l.count()
+		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Body: io.NopCloser(strings.NewReader(body)),
+			Header: http.Header{"Content-Type": {"application/json"}}, Request: r, ContentLength: int64(len(body))}, nil
+	}
 	isSliver := strings.Contains(r.URL.Path, "/slivers/")
 	isMeta := strings.HasSuffix(r.URL.Path, "/metadata")
 	switch {
@@ -204,6 +214,30 @@ func TestLyingNodesNeverMakeAReadWrong(t *testing.T) {
 	for _, mode := range []string{"corrupt", "corrupt-slivers", "wrong-blob", "refuse"} {
 		lt.set(net.Address(order[0]), mode)
 		read(nil)
+	}
+	// The blob status: nodes worth f shards can neither invent nor hide one.
+	waitStatus(t, net.Client, res.BlobID, func(s client.BlobStatus) bool { return s.Kind == nodeapi.Permanent && s.IsCertified })
+	for _, mode := range []string{"status-invalid", "status-nonexistent"} {
+		lt.set(net.Address(order[0]), mode)
+		st, err := reader.BlobStatus(ctx, res.BlobID)
+		if err != nil || st.Kind != nodeapi.Permanent || !st.IsCertified || st.EndEpoch != res.EndEpoch {
+			t.Fatalf("status with one node lying (%s): %+v %v", mode, st, err)
+		}
+	}
+	lt.set(net.Address(order[0]), "status-invalid")
+	lt.set(net.Address(order[1]), "status-invalid")
+	if st, err := reader.BlobStatus(ctx, res.BlobID); err != nil || st.Kind != nodeapi.Invalid {
+		t.Fatalf("f+1 shards report invalid: %+v %v", st, err)
+	}
+	lt.set(net.Address(order[1]), "refuse")
+	for i := 2; i < net.NodeCount(); i++ {
+		lt.set(net.Address(order[i]), "refuse")
+	}
+	if _, err := reader.BlobStatus(ctx, res.BlobID); !errors.Is(err, client.ErrStatusUnavailable) {
+		t.Fatalf("only f shards answer: %v", err)
+	}
+	for i := range net.NodeCount() {
+		lt.set(net.Address(i), "")
 	}
 	// Nodes worth 2f shards lie or refuse: the honest rest still suffices.
 	lt.set(net.Address(order[0]), "corrupt")

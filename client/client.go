@@ -125,6 +125,10 @@ type Client struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodeapi.Client
+	// claimed are the Storage objects that stores in flight register on.
+	claimed map[chain.ObjectID]bool
+	// planMu orders listing owned Storage and claiming from it (plan.go).
+	planMu sync.Mutex
 
 	// tails are the background uploads still running (see Store).
 	tails struct {

@@ -20,6 +20,43 @@ type plan struct {
 	calls []chain.Call
 	// done is set when nothing is left to do (an owned certified blob).
 	done *BlobStoreResult
+	// claimed is the Storage object this store registers on (zero: none);
+	// release it once the registration is in a block.
+	claimed chain.ObjectID
+}
+
+// claimStorage picks a Storage resource (findStorage) that no concurrent
+// store of this client is about to use, and marks it in use.
+func (c *Client) claimStorage(owned []*chain.Object, epoch, target uint32, size uint64) *chain.Storage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	free := owned[:0:0]
+	for _, o := range owned {
+		if o.Storage != nil && !c.claimed[o.Storage.ID] {
+			free = append(free, o)
+		}
+	}
+	s := findStorage(free, epoch, target, size)
+	if s != nil {
+		if c.claimed == nil {
+			c.claimed = map[chain.ObjectID]bool{}
+		}
+		c.claimed[s.ID] = true
+	}
+	return s
+}
+
+// release frees the plan's claimed Storage (after its registration
+// transaction ended).
+func (c *Client) release(pl *plan) {
+	if pl.claimed == (chain.ObjectID{}) {
+		return
+	}
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	c.mu.Lock()
+	delete(c.claimed, pl.claimed)
+	c.mu.Unlock()
 }
 
 // plan chooses the resources of a store, as Walrus's ResourceManager does:
@@ -65,12 +102,19 @@ func (c *Client) plan(ctx context.Context, sys *chain.System, md *blob.MetadataW
 				return &plan{blob: b, op: ResourceOperation{ReuseAndExtendNonCertified: &ExtendOp{size, e}}, cost: storageFee(e)}, nil
 			}
 		}
+		// The list and the claim happen under planMu, and a claim is released
+		// under it only once its registration is in a block: a concurrent
+		// store never takes a resource another is consuming from a stale list.
+		c.planMu.Lock()
 		storage, err := c.chain.StorageByOwner(ctx, c.signer.Address())
 		if err != nil {
+			c.planMu.Unlock()
 			return nil, fmt.Errorf("client: owned storage: %w", err)
 		}
-		if s := findStorage(storage, sys.Epoch, target, size); s != nil {
-			pl := &plan{op: ResourceOperation{ReuseStorage: &EncodedLength{EncodedLength: size}}, cost: writeFee}
+		s := c.claimStorage(storage, sys.Epoch, target, size)
+		c.planMu.Unlock()
+		if s != nil {
+			pl := &plan{op: ResourceOperation{ReuseStorage: &EncodedLength{EncodedLength: size}}, cost: writeFee, claimed: s.ID}
 			if s.Size > size {
 				// split_storage_by_size keeps `size` bytes in s and gives the rest a new object.
 				pl.calls = []chain.Call{&chain.SplitStorageBySize{Storage: chain.Ref(s.ID), SplitSize: size}}

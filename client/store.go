@@ -321,6 +321,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res 
 		go func() {
 			t := time.Now()
 			tx, err := c.chain.Execute(ctx, c.signer, pl.calls...)
+			c.release(pl)
 			reg.took = time.Since(t)
 			if err != nil {
 				reg.set(chain.ObjectID{}, phaseError(PhaseRegister, txError("register", tx, err)))

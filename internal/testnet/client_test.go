@@ -351,3 +351,54 @@ func operatorClient(t *testing.T, net *testnet.Network, i int, _ chain.ObjectID)
 	t.Cleanup(c.Close)
 	return c
 }
+
+// TestConcurrentStoresShareNothing: concurrent stores of one client never
+// pick the same owned Storage resource: two freed resources serve two of
+// three concurrent stores, the third buys its own.
+func TestConcurrentStoresShareNothing(t *testing.T) {
+	net := testnet.Start(t, testnet.Config{})
+	ctx := ctxFor(t, time.Minute)
+	c := net.Client
+	var stored []*client.StoreResult
+	for i := range 2 {
+		r, err := c.Store(ctx, randomBytes(1000, uint64(i)), client.StoreOptions{Epochs: 3, Deletable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, r)
+	}
+	for _, r := range stored {
+		if _, err := c.DeleteBlob(ctx, r.ObjectID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	ops := make([]client.ResourceOperation, 3)
+	errs := make([]error, 3)
+	for i := range 3 {
+		wg.Go(func() {
+			r, err := c.Store(ctx, randomBytes(1000, uint64(10+i)), client.StoreOptions{Epochs: 2, Deletable: true})
+			errs[i] = err
+			if err == nil {
+				ops[i] = r.Result.NewlyCreated.ResourceOperation
+			}
+		})
+	}
+	wg.Wait()
+	reused, scratch := 0, 0
+	for i := range 3 {
+		if errs[i] != nil {
+			t.Fatalf("store %d: %v", i, errs[i])
+		}
+		if ops[i].ReuseStorage != nil {
+			reused++
+		}
+		if ops[i].RegisterFromScratch != nil {
+			scratch++
+		}
+	}
+	if reused != 2 || scratch != 1 {
+		left, _ := net.Chain.StorageByOwner(ctx, net.Signer.Address())
+		t.Fatalf("%d reused, %d from scratch; storage left %d", reused, scratch, len(left))
+	}
+}

@@ -402,3 +402,48 @@ func TestConcurrentStoresShareNothing(t *testing.T) {
 		t.Fatalf("%d reused, %d from scratch; storage left %d", reused, scratch, len(left))
 	}
 }
+
+// TestReuseOwnedRegistration: an owned registration that was never
+// certified is completed (reuseRegistration), or completed and extended in
+// the certify transaction when too short (reuseAndExtendNonCertified).
+func TestReuseOwnedRegistration(t *testing.T) {
+	net := testnet.Start(t, testnet.Config{})
+	ctx := ctxFor(t, time.Minute)
+	c := net.Client
+	register := func(data []byte, epochs uint32) chain.ObjectID {
+		x, err := c.Encoder().Encode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _ := c.Params().EncodedLength(x.Metadata.UnencodedLength)
+		tx, err := net.Chain.Execute(ctx, net.Signer, &chain.ReserveSpace{EncodedSize: size, EpochsAhead: epochs},
+			&chain.RegisterBlob{Storage: chain.CreatedRef(0), BlobID: x.Metadata.ID, RootHash: x.Metadata.Root(), Size: x.Metadata.UnencodedLength, EncodingType: uint8(blob.RS2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx.Created[1]
+	}
+	a := randomBytes(7000, 1)
+	objA := register(a, 4)
+	r, err := c.Store(ctx, a, client.StoreOptions{Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc := r.Result.NewlyCreated; nc == nil || nc.ResourceOperation.ReuseRegistration == nil || nc.Cost != 0 || nc.BlobObject.ID != objA || nc.BlobObject.CertifiedEpoch == nil {
+		t.Fatalf("reuse registration: %+v", r.Result)
+	}
+	b := randomBytes(8000, 2)
+	objB := register(b, 1)
+	r, err = c.Store(ctx, b, client.StoreOptions{Epochs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := r.Result.NewlyCreated
+	if nc == nil || nc.ResourceOperation.ReuseAndExtendNonCertified == nil || nc.ResourceOperation.ReuseAndExtendNonCertified.EpochsExtended != 3 ||
+		nc.BlobObject.ID != objB || nc.BlobObject.CertifiedEpoch == nil || nc.BlobObject.Storage.EndEpoch != r.EndEpoch {
+		t.Fatalf("reuse and extend: %+v", r.Result)
+	}
+	if got, err := c.Read(ctx, r.BlobID); err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("read: %v", err)
+	}
+}

@@ -94,6 +94,9 @@ func (b *backend) MetadataBCS(id blob.ID) ([]byte, bool, error) {
 	return v, ok, err
 }
 
+// Sync implements nodeapi.Store.
+func (b *backend) Sync() error { return b.n.store.Sync() }
+
 // PutMetadata implements nodeapi.Store.
 func (b *backend) PutMetadata(md *blob.MetadataWithID) error {
 	if err := b.n.store.PutMetadata(md); err != nil {

@@ -246,6 +246,11 @@ func (n *Node) reportEpochSynced(ctx context.Context) {
 	if required, err := n.store.SyncRequired(e); err != nil || required {
 		return
 	}
+	// The report promises the gained shards are held: make them durable.
+	if err := n.store.Sync(); err != nil {
+		n.log.Error("sync before epoch_sync_done", "err", err)
+		return
+	}
 	res, err := n.chain.Execute(ctx, n.signer, &chain.EpochSyncDone{Node: chain.Ref(n.id), Epoch: e})
 	if err != nil && res != nil {
 		switch abortName(res) {

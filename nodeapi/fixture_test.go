@@ -30,6 +30,8 @@ type memStore struct {
 	md      map[blob.ID]*blob.MetadataWithID
 	slivers map[string]*redstuff.Sliver
 	puts    int
+	// unsynced counts writes since the last Sync.
+	unsynced int
 }
 
 func newMemStore() *memStore {
@@ -60,6 +62,7 @@ func (m *memStore) PutMetadata(md *blob.MetadataWithID) error {
 	defer m.mu.Unlock()
 	m.md[md.ID] = md
 	m.puts++
+	m.unsynced++
 	return nil
 }
 
@@ -90,7 +93,23 @@ func (m *memStore) PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error
 	c.Data = bytes.Clone(s.Data)
 	m.slivers[sk(shard, s.Type, id)] = &c
 	m.puts++
+	m.unsynced++
 	return nil
+}
+
+// Sync marks every write durable.
+func (m *memStore) Sync() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unsynced = 0
+	return nil
+}
+
+// Unsynced is the number of writes since the last Sync.
+func (m *memStore) Unsynced() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.unsynced
 }
 
 // digest summarizes the contents, to check that a rejection changed nothing.

@@ -114,6 +114,9 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 		return newError("FAILED_PRECONDITION", ReasonMissingSlivers, "the required slivers are not all stored",
 			map[string]any{"missing": missing, "epoch": epoch})
 	}
+	if err := s.deps.Store.Sync(); err != nil {
+		return err
+	}
 	c := wire.Confirmation{Epoch: epoch, BlobID: id, Persistence: pers}
 	msg := c.Marshal()
 	sig := s.deps.Key.Sign(msg).Bytes()

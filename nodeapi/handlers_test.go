@@ -224,6 +224,11 @@ func TestConfirmation(t *testing.T) {
 		t.Fatalf("long-poll took %v", time.Since(start))
 	}
 	f.checkConfirmation(r.sm, id, wire.Permanent)
+	// Writes are not synced one by one; a confirmation is signed only
+	// after a Sync has made them all durable.
+	if n := f.store.Unsynced(); n != 0 {
+		t.Fatalf("confirmation signed with %d unsynced writes", n)
+	}
 
 	// A deletable confirmation needs that object's live registration.
 	obj := wire.ObjectID{0xab}

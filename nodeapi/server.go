@@ -29,7 +29,7 @@ type Store interface {
 	Metadata(id blob.ID) (md *blob.MetadataWithID, ok bool, err error)
 	// MetadataBCS returns the BCS BlobMetadataWithId.
 	MetadataBCS(id blob.ID) (b []byte, ok bool, err error)
-	// PutMetadata stores verified metadata durably.
+	// PutMetadata stores verified metadata; it is durable after the next Sync.
 	PutMetadata(md *blob.MetadataWithID) error
 	// Sliver returns a sliver held for a shard.
 	Sliver(shard uint16, t blob.SliverType, id blob.ID) (s *redstuff.Sliver, ok bool, err error)
@@ -37,9 +37,16 @@ type Store interface {
 	SliverBCS(shard uint16, t blob.SliverType, id blob.ID) (b []byte, ok bool, err error)
 	// HasSliver reports whether an intact sliver is held for a shard.
 	HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, error)
-	// PutSliver stores a verified sliver for a shard; it is durable
-	// (synced) when PutSliver returns.
+	// PutSliver stores a verified sliver for a shard; it is durable after
+	// the next Sync.
 	PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error
+	// Sync makes every earlier write durable. The server calls it before
+	// it signs a confirmation: a signature is the node's promise that the
+	// slivers are stored, so it must never precede their durability, while
+	// a sliver PUT's answer promises nothing. One sync per confirmation
+	// instead of one per sliver keeps a store at n = 1000 from waiting on
+	// thousands of fsyncs.
+	Sync() error
 }
 
 // Chain is the node's view of the chain: its committee position and what

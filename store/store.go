@@ -213,11 +213,12 @@ func prefixEnd(p []byte) []byte {
 
 // Metadata.
 
-// PutMetadata stores a blob's metadata (already verified against its ID)
-// and syncs it.
+// PutMetadata stores a blob's metadata (already verified against its ID).
+// It is durable once Sync (or any later synced write) returns: the WAL is
+// ordered.
 func (s *Store) PutMetadata(md *blob.MetadataWithID) error {
 	k := MetadataKey(md.ID)
-	return s.db.Set(k, seal(k, md.MarshalBCS()), pebble.Sync)
+	return s.db.Set(k, seal(k, md.MarshalBCS()), pebble.NoSync)
 }
 
 // MetadataBytes returns the BCS BlobMetadataWithId of a blob, as GET
@@ -254,12 +255,14 @@ type ShardSliver struct {
 }
 
 // PutSliver stores a sliver (already verified against the blob's metadata)
-// for a shard, and syncs it.
+// for a shard. Like PutSlivers it does not sync: call Sync before promising
+// durability (signing a confirmation, reporting an epoch synced).
 func (s *Store) PutSliver(shard uint16, id blob.ID, sl *redstuff.Sliver) error {
 	return s.PutSlivers(id, []ShardSliver{{shard, sl}})
 }
 
-// PutSlivers stores several slivers of one blob in one synced batch.
+// PutSlivers stores several slivers of one blob in one batch, durable once
+// Sync (or any later synced write) returns.
 func (s *Store) PutSlivers(id blob.ID, slivers []ShardSliver) error {
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -273,7 +276,7 @@ func (s *Store) PutSlivers(id blob.ID, slivers []ShardSliver) error {
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(pebble.NoSync)
 }
 
 // SliverBytes returns the BCS SliverData held for a shard, as GET /slivers

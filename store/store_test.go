@@ -152,7 +152,7 @@ func TestCorruptionDetected(t *testing.T) {
 	}
 }
 
-// TestSyncedWritesSurviveCrash: metadata and slivers are durable when Put
+// TestSyncedWritesSurviveCrash: metadata and slivers are durable once Sync
 // returns; a batch committed without sync may be lost, but never in part.
 func TestSyncedWritesSurviveCrash(t *testing.T) {
 	fs := vfs.NewCrashableMem()
@@ -167,6 +167,10 @@ func TestSyncedWritesSurviveCrash(t *testing.T) {
 		if err := s.PutSlivers(id, []ShardSliver{{uint16(p), &pair.Primary}, {uint16(p), &pair.Secondary}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The confirmation point: everything written so far becomes durable.
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
 	}
 	// An unsynced batch: blob info and cursor together.
 	b := s.NewBatch()
@@ -206,9 +210,9 @@ func TestSyncedWritesSurviveCrash(t *testing.T) {
 }
 
 // TestWriteFailureIsFatal: Pebble treats a failed WAL write as fatal (the
-// state of the log is unknown), and so does the store: the put does not
-// return success, so nothing is confirmed, and after the crash the store
-// reopens consistent.
+// state of the log is unknown), and so does the store: the write and its
+// Sync do not both succeed, so nothing is confirmed, and after the crash the
+// store reopens consistent.
 func TestWriteFailureIsFatal(t *testing.T) {
 	mem := vfs.NewCrashableMem()
 	toggle := &errorfs.Toggle{Injector: errorfs.ErrInjected.If(errorfs.Writes)}
@@ -224,7 +228,8 @@ func TestWriteFailureIsFatal(t *testing.T) {
 				ok = false
 			}
 		}()
-		return s.PutMetadata(&x.Metadata) == nil
+		// A write is acknowledged (a confirmation signed) only once Sync succeeds.
+		return s.PutMetadata(&x.Metadata) == nil && s.Sync() == nil
 	}()
 	if acknowledged {
 		t.Fatal("put acknowledged on a failing disk")

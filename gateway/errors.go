@@ -21,37 +21,37 @@ const (
 // Reasons: the ErrorInfo.reason of the gateway's errors. Those marked
 // Walrus are Walrus's own.
 const (
-	ReasonBlobNotFound           = "BLOB_NOT_FOUND"            // Walrus
-	ReasonQuiltPatchNotFound     = "QUILT_PATCH_NOT_FOUND"     // Walrus
-	ReasonForbiddenBlob          = "FORBIDDEN_BLOB"            // Walrus
-	ReasonBlobTooLarge           = "BLOB_TOO_LARGE"            // Walrus
-	ReasonInvalidByteRange       = "INVALID_BYTE_RANGE"        // Walrus
+	ReasonBlobNotFound           = "BLOB_NOT_FOUND"             // Walrus
+	ReasonQuiltPatchNotFound     = "QUILT_PATCH_NOT_FOUND"      // Walrus
+	ReasonForbiddenBlob          = "FORBIDDEN_BLOB"             // Walrus
+	ReasonBlobTooLarge           = "BLOB_TOO_LARGE"             // Walrus
+	ReasonInvalidByteRange       = "INVALID_BYTE_RANGE"         // Walrus
 	ReasonInsufficientConfirm    = "INSUFFICIENT_CONFIRMATIONS" // Walrus
-	ReasonMalformedRequest       = "MALFORMED_REQUEST"         // Walrus
-	ReasonInvalidBlobPersistence = "INVALID_BLOB_PERSISTENCE"  // Walrus
-	ReasonInvalidToken           = "INVALID_TOKEN"             // Walrus (auth)
-	ReasonInvalidSignature       = "INVALID_SIGNATURE"         // Walrus (auth)
-	ReasonExpiredSignature       = "EXPIRED_SIGNATURE"         // Walrus (auth)
-	ReasonInvalidExpiration      = "INVALID_EXPIRATION"        // Walrus (auth)
-	ReasonInvalidEpochs          = "INVALID_EPOCHS"            // Walrus (auth)
-	ReasonEpochsAboveMax         = "EPOCHS_ABOVE_MAX"          // Walrus (auth)
-	ReasonInvalidSendObjectTo    = "INVALID_SEND_OBJECT_TO"    // Walrus (auth)
-	ReasonMissingSendObjectTo    = "MISSING_SEND_OBJECT_TO"    // Walrus (auth)
-	ReasonInvalidSizes           = "INVALID_SIZES"             // Walrus (auth)
-	ReasonMaxSizeExceeded        = "MAX_SIZE_EXCEEDED"         // Walrus (auth)
-	ReasonSizeIncorrect          = "SIZE_INCORRECT"            // Walrus (auth)
-	ReasonTokenAlreadyUsed       = "TOKEN_ALREADY_USED"        // Walrus (auth)
-	ReasonMissingToken           = "MISSING_TOKEN"             // no Authorization: Bearer header
-	ReasonInvalidBlobID          = "INVALID_BLOB_ID"           // a path blob or quilt ID that does not parse
-	ReasonInvalidObjectID        = "INVALID_OBJECT_ID"         // a path object ID that does not parse
-	ReasonInvalidPatchID         = "INVALID_QUILT_PATCH_ID"    // a path patch ID that does not parse or fit
-	ReasonInvalidParameter       = "INVALID_PARAMETER"         // a query parameter that does not parse
-	ReasonBodyTooLarge           = "BODY_TOO_LARGE"            // a request body over the limit (413)
-	ReasonBlobInvalid            = "BLOB_INVALID"              // the blob ID was declared invalid
-	ReasonTooManyRequests        = "TOO_MANY_REQUESTS"         // over the concurrency limits (429)
-	ReasonUnavailable            = "UNAVAILABLE"               // Walrus (domain global): retry later
-	ReasonInternal               = "INTERNAL_ERROR"            // Walrus (domain global)
-	ReasonNotFound               = "NOT_FOUND"                 // no such endpoint
+	ReasonMalformedRequest       = "MALFORMED_REQUEST"          // Walrus
+	ReasonInvalidBlobPersistence = "INVALID_BLOB_PERSISTENCE"   // Walrus
+	ReasonInvalidToken           = "INVALID_TOKEN"              // Walrus (auth)
+	ReasonInvalidSignature       = "INVALID_SIGNATURE"          // Walrus (auth)
+	ReasonExpiredSignature       = "EXPIRED_SIGNATURE"          // Walrus (auth)
+	ReasonInvalidExpiration      = "INVALID_EXPIRATION"         // Walrus (auth)
+	ReasonInvalidEpochs          = "INVALID_EPOCHS"             // Walrus (auth)
+	ReasonEpochsAboveMax         = "EPOCHS_ABOVE_MAX"           // Walrus (auth)
+	ReasonInvalidSendObjectTo    = "INVALID_SEND_OBJECT_TO"     // Walrus (auth)
+	ReasonMissingSendObjectTo    = "MISSING_SEND_OBJECT_TO"     // Walrus (auth)
+	ReasonInvalidSizes           = "INVALID_SIZES"              // Walrus (auth)
+	ReasonMaxSizeExceeded        = "MAX_SIZE_EXCEEDED"          // Walrus (auth)
+	ReasonSizeIncorrect          = "SIZE_INCORRECT"             // Walrus (auth)
+	ReasonTokenAlreadyUsed       = "TOKEN_ALREADY_USED"         // Walrus (auth)
+	ReasonMissingToken           = "MISSING_TOKEN"              // no Authorization: Bearer header
+	ReasonInvalidBlobID          = "INVALID_BLOB_ID"            // a path blob or quilt ID that does not parse
+	ReasonInvalidObjectID        = "INVALID_OBJECT_ID"          // a path object ID that does not parse
+	ReasonInvalidPatchID         = "INVALID_QUILT_PATCH_ID"     // a path patch ID that does not parse or fit
+	ReasonInvalidParameter       = "INVALID_PARAMETER"          // a query parameter that does not parse
+	ReasonBodyTooLarge           = "BODY_TOO_LARGE"             // a request body over the limit (413)
+	ReasonBlobInvalid            = "BLOB_INVALID"               // the blob ID was declared invalid
+	ReasonTooManyRequests        = "TOO_MANY_REQUESTS"          // over the concurrency limits (429)
+	ReasonUnavailable            = "UNAVAILABLE"                // Walrus (domain global): retry later
+	ReasonInternal               = "INTERNAL_ERROR"             // Walrus (domain global)
+	ReasonNotFound               = "NOT_FOUND"                  // no such endpoint
 )
 
 // apiError is an error answer: an HTTP status with its AIP-193 body.

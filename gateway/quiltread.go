@@ -109,26 +109,36 @@ func (s *Server) patch(ctx context.Context, pid quilt.PatchID) (*patchEntry, err
 	return v.(*patchEntry), nil
 }
 
-// getPatchByID: GET /v1/blobs/by-quilt-patch-id/{quilt_patch_id}.
-func (s *Server) getPatchByID(w http.ResponseWriter, r *http.Request, text string) {
+// parsePatchPath parses a patch ID of a path and checks that its column
+// range fits a quilt of the network (400 otherwise).
+func parsePatchPath(text string, p blob.Params) (quilt.PatchID, *apiError) {
 	pid, err := quilt.ParsePatchID(text)
 	if err == nil {
-		err = pid.Check(s.c.Params())
+		err = pid.Check(p)
 	}
 	if err != nil {
-		errf(http.StatusBadRequest, ReasonInvalidPatchID, "%q is not a quilt patch ID of this network", clip(text)).write(w)
+		return quilt.PatchID{}, errf(http.StatusBadRequest, ReasonInvalidPatchID, "%q is not a quilt patch ID of this network", clip(text))
+	}
+	return pid, nil
+}
+
+// getPatchByID: GET /v1/blobs/by-quilt-patch-id/{quilt_patch_id}.
+func (s *Server) getPatchByID(w http.ResponseWriter, r *http.Request, text string) {
+	pid, e := parsePatchPath(text, s.c.Params())
+	if e != nil {
+		e.write(w)
 		return
 	}
 	if e := s.blockedError(pid.Quilt); e != nil {
 		e.write(w)
 		return
 	}
-	e, err := s.patch(r.Context(), pid)
+	pe, err := s.patch(r.Context(), pid)
 	if err != nil {
 		s.readFailed(w, r, err)
 		return
 	}
-	s.servePatch(w, r, e, pid.String())
+	s.servePatch(w, r, pe, pid.String())
 }
 
 // getPatchByIdentifier: GET /v1/blobs/by-quilt-id/{quilt_id}/{identifier}

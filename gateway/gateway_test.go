@@ -340,6 +340,49 @@ func TestHTTP(t *testing.T) {
 		}
 	})
 
+	// With a node down, patch and range reads whose slivers it holds fall
+	// back to decoding the blob from the other nodes.
+	t.Run("node down", func(t *testing.T) {
+		files := map[string][]byte{}
+		var order []string
+		for i := range 6 {
+			id := fmt.Sprintf("p%d", i)
+			files[id], order = randomBytes(2000+i, uint64(30+i)), append(order, id)
+		}
+		body, ct := quiltForm(t, files, order, "")
+		resp, b := call(t, "PUT", daemon+"/v1/quilts", body, map[string]string{"Content-Type": ct})
+		var qr client.QuiltStoreResult
+		if resp.StatusCode != 200 || json.Unmarshal(b, &qr) != nil {
+			t.Fatalf("PUT quilt: %d %s", resp.StatusCode, b)
+		}
+		big := randomBytes(30_000, 40)
+		br := putBlob(t, daemon, "", big)
+		_, fresh := startServer(t, net, gateway.Config{Aggregator: true, CacheSize: -1, MetricsAddress: "off"})
+		if err := net.StopNode(0); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := net.StartNode(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		qid := qr.BlobStoreResult.NewlyCreated.BlobObject.BlobID
+		for _, p := range qr.StoredQuiltBlobs {
+			resp, got := call(t, "GET", fresh+"/v1/blobs/by-quilt-id/"+qid.String()+"/"+p.Identifier, nil, nil)
+			if resp.StatusCode != 200 || !bytes.Equal(got, files[p.Identifier]) {
+				t.Fatalf("patch %s with node 0 down: %d", p.Identifier, resp.StatusCode)
+			}
+		}
+		for _, h := range []string{"bytes=0-29999", "bytes=12345-12400", "bytes=-100"} {
+			resp, got := call(t, "GET", fresh+"/v1/blobs/"+br.BlobID().String(), nil, map[string]string{"Range": h})
+			if resp.StatusCode != 206 || len(got) == 0 || !bytes.Contains(big, got) {
+				t.Fatalf("range %s with node 0 down: %d", h, resp.StatusCode)
+			}
+		}
+	})
+
 	// Last: with every node down, reads that need the nodes are 503.
 	t.Run("unavailable", func(t *testing.T) {
 		other := putBlob(t, daemon, "", randomBytes(1000, 9))

@@ -49,6 +49,12 @@ var (
 	ErrBlobTooLarge = errors.New("client: blob too large")
 	// ErrNotAuthorized: the wallet may not do this (operator or faucet rights).
 	ErrNotAuthorized = errors.New("client: not authorized")
+	// ErrRangeNotSatisfiable: a byte range is empty or ends past the blob
+	// (BlobReader.ReadRange).
+	ErrRangeNotSatisfiable = errors.New("client: byte range not satisfiable")
+	// ErrNotQuilt: the blob is not a quilt (its length or index does not
+	// decode as QuiltV1) (OpenQuilt, QuiltReader).
+	ErrNotQuilt = errors.New("client: the blob is not a quilt")
 	// ErrTransaction: the chain aborted a transaction for a reason without
 	// its own error above (the abort name is in the message).
 	ErrTransaction = errors.New("client: transaction failed")

@@ -36,6 +36,11 @@ type StoreOptions struct {
 	// Share wraps the certified blob into a SharedBlob that anyone can fund
 	// and extend (exclusive with SendObjectTo).
 	Share bool
+	// Attributes are set on the Blob object in the transaction that
+	// certifies (or extends) it, before any transfer or sharing (a quilt
+	// gets _walrusBlobType=quilt this way). A store that makes no
+	// transaction (alreadyCertified) sets none.
+	Attributes []chain.Attribute
 	// Progress, if set, is told about the phases and the upload's bytes.
 	Progress func(Progress)
 }
@@ -244,16 +249,20 @@ func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, op
 	return c.finish(ctx, res, pl, tx, opts, p)
 }
 
-// finishCalls are the calls that follow certification: the transfer to
-// another owner or the sharing.
+// finishCalls are the calls that follow certification: the attributes,
+// then the transfer to another owner or the sharing.
 func (c *Client) finishCalls(obj chain.ObjectID, opts StoreOptions) []chain.Call {
+	var calls []chain.Call
+	for _, a := range opts.Attributes {
+		calls = append(calls, &chain.SetBlobAttribute{Blob: chain.Ref(obj), Key: a.Key, Value: a.Value})
+	}
 	switch {
 	case opts.SendObjectTo != nil:
-		return []chain.Call{&chain.TransferObject{Object: chain.Ref(obj), To: *opts.SendObjectTo}}
+		calls = append(calls, &chain.TransferObject{Object: chain.Ref(obj), To: *opts.SendObjectTo})
 	case opts.Share:
-		return []chain.Call{&chain.ShareBlob{Blob: chain.Ref(obj)}}
+		calls = append(calls, &chain.ShareBlob{Blob: chain.Ref(obj)})
 	}
-	return nil
+	return calls
 }
 
 // finish reads the final Blob object and fills in the newlyCreated result.

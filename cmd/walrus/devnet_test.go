@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +23,48 @@ import (
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/nodeapi"
 )
+
+// freeAddr returns a loopback address whose port the OS just gave out.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// httpStore stores data through a publisher and returns its blob ID.
+func httpStore(t *testing.T, base string, data []byte) blob.ID {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", base+"/v1/blobs?epochs=2", bytes.NewReader(data))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var res client.BlobStoreResult
+	if resp.StatusCode != 200 || json.Unmarshal(b, &res) != nil || res.BlobID() == nil {
+		t.Fatalf("PUT /v1/blobs: %d %s", resp.StatusCode, b)
+	}
+	return *res.BlobID()
+}
+
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
+}
 
 // buildBinaries builds walrus and walrus-node into a temporary directory.
 func buildBinaries(t *testing.T) (walrus, walrusNode string) {
@@ -153,8 +198,16 @@ func TestDevnetProcesses(t *testing.T) {
 	walrus, walrusNode := buildBinaries(t)
 	dir := filepath.Join(t.TempDir(), "devnet")
 	cfg := filepath.Join(dir, "client_config.yaml")
-	dn := start(t, walrus, "devnet", "--dir", dir, "--processes", "--shards", "10", "--epoch-duration", "1h")
+	daemon := freeAddr(t)
+	daemonFlags := []string{"--daemon-address", daemon, "--daemon-metrics-address", "off"}
+	dn := start(t, walrus, append([]string{"devnet", "--dir", dir, "--processes", "--shards", "10", "--epoch-duration", "1h"}, daemonFlags...)...)
 	waitFile(t, cfg, 90*time.Second, dn)
+	// The aggregator/publisher listens before client_config.yaml appears.
+	hello := []byte("hello walrus over HTTP")
+	viaHTTP := httpStore(t, "http://"+daemon, hello)
+	if got := httpGet(t, "http://"+daemon+"/v1/blobs/"+viaHTTP.String()); !bytes.Equal(got, hello) {
+		t.Fatalf("the devnet daemon read back %q", got)
+	}
 	for i := range 4 {
 		pid := readPID(t, filepath.Join(dir, fmt.Sprintf("node-%d", i), "pid"))
 		if err := syscall.Kill(pid, 0); err != nil {
@@ -278,7 +331,7 @@ func TestDevnetProcesses(t *testing.T) {
 
 	// The nodes started by hand are ours to stop; while one runs, a resume
 	// refuses clearly.
-	out, err := exec.Command(walrus, "devnet", "--dir", dir).CombinedOutput()
+	out, err := exec.Command(walrus, append([]string{"devnet", "--dir", dir}, daemonFlags...)...).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use") {
 		t.Fatalf("resume while a node runs: %v: %s", err, out)
 	}
@@ -287,8 +340,11 @@ func TestDevnetProcesses(t *testing.T) {
 		<-p.done
 	}
 	// The same directory resumes the network with its data (nodes in process now).
-	dn = start(t, walrus, "devnet", "--dir", dir)
+	dn = start(t, walrus, append([]string{"devnet", "--dir", dir}, daemonFlags...)...)
 	waitFile(t, cfg, 90*time.Second, dn)
+	if got := httpGet(t, "http://"+daemon+"/v1/blobs/"+viaHTTP.String()); !bytes.Equal(got, hello) {
+		t.Fatalf("after resume the devnet daemon read back %q", got)
+	}
 	for i, id := range ids {
 		var ro struct {
 			Blob []byte `json:"blob"`

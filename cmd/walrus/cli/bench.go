@@ -49,7 +49,7 @@ func newBenchCmd(e *env) *cobra.Command {
 	}
 	cmd.AddCommand(newBenchOpCmd(e, "encode", "Time computing the metadata and blob ID of random blobs"),
 		newBenchOpCmd(e, "decode", "Time decoding random blobs from k_p primary slivers (none systematic)"),
-		newBenchNetCmd(e, "store"), newBenchNetCmd(e, "read"))
+		newBenchNetCmd(e, "store"), newBenchNetCmd(e, "read"), newBenchHTTPCmd(e))
 	return cmd
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/wallet"
@@ -28,9 +29,10 @@ const (
 	DevnetChainID       = "walrus-devnet"
 	DefaultDevnetNodes  = 4
 	DefaultDevnetShards = 1000
-	// DaemonAddress is where the devnet's aggregator/publisher listens
-	// (once the gateway exists).
-	DaemonAddress = "127.0.0.1:31415"
+	// DaemonAddress is where the devnet's aggregator/publisher listens,
+	// and DaemonMetricsAddress its metrics.
+	DaemonAddress        = "127.0.0.1:31415"
+	DaemonMetricsAddress = "127.0.0.1:27182"
 )
 
 type devnetFlags struct {
@@ -38,6 +40,8 @@ type devnetFlags struct {
 	nodes, shards int
 	epoch         time.Duration
 	processes     bool
+	daemon        string // address of the aggregator/publisher, or off
+	daemonMetrics string
 }
 
 func newDevnetCmd(e *env) *cobra.Command {
@@ -60,7 +64,11 @@ then ignored).
 With --processes the storage nodes run as separate processes of this same binary, each
 equivalent to walrus-node run --config DIR/node-K/node_config.yaml. The devnet never restarts
 a node itself: kill one and it stays down until you run that command; started with an empty
-db/ it heals from its peers.`,
+db/ it heals from its peers.
+
+The devnet also runs the Walrus HTTP API (aggregator and publisher, as walrus daemon) on
+--daemon-address (default 127.0.0.1:31415), paid by the funded wallet through sub-wallets
+derived from it; it listens before client_config.yaml is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return e.runDevnet(cmd.Context(), f) },
 	}
@@ -70,6 +78,8 @@ db/ it heals from its peers.`,
 	fl.IntVar(&f.shards, "shards", DefaultDevnetShards, "number of shards (n ≡ 1 mod 3 and a multiple of --nodes keeps shards equal)")
 	fl.DurationVar(&f.epoch, "epoch-duration", time.Hour, "epoch duration")
 	fl.BoolVar(&f.processes, "processes", false, "run the storage nodes as separate processes")
+	fl.StringVar(&f.daemon, "daemon-address", DaemonAddress, "address of the aggregator/publisher daemon (off: none)")
+	fl.StringVar(&f.daemonMetrics, "daemon-metrics-address", DaemonMetricsAddress, "address of the daemon's Prometheus metrics (off: none)")
 	return cmd
 }
 
@@ -83,6 +93,7 @@ type devnetInfo struct {
 	Address      chain.Address `json:"address"`
 	Nodes        []devnetNode  `json:"nodes"`
 	Shards       int           `json:"nShards"`
+	Daemon       string        `json:"daemon,omitempty"` // the aggregator/publisher's URL
 }
 
 type devnetNode struct {
@@ -118,6 +129,11 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		return fmt.Errorf("%s holds a network but no wallet.json", dir)
 	} else if user, err = wallet.Create(walletPath); err != nil {
 		return err
+	}
+	if f.daemon != "off" {
+		if err := checkFree(f.daemon, "the daemon address (--daemon-address)"); err != nil {
+			return err
+		}
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "devnet.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -168,13 +184,13 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 	if err := waitReady(ctx, net); err != nil {
 		return err
 	}
-	stopDaemon, err := startDevnetDaemon(ctx, net)
+	daemonURL, stopDaemon, err := startDevnetDaemon(ctx, net, f.daemon, f.daemonMetrics, cfg.Logger.With("component", "daemon"))
 	if err != nil {
 		return err
 	}
 	defer stopDaemon()
 	info := devnetInfo{Dir: dir, ClientConfig: cfgPath, ChainID: DevnetChainID, ChainRPC: net.ChainRPC(), Wallet: walletPath,
-		Address: wallet.Address(user), Shards: net.Client.Params().N()}
+		Address: wallet.Address(user), Shards: net.Client.Params().N(), Daemon: daemonURL}
 	for i := range net.NodeCount() {
 		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
 		if i < len(procs) {
@@ -216,14 +232,34 @@ func waitReady(ctx context.Context, net *testnet.Network) error {
 	return nil
 }
 
-// startDevnetDaemon is the hook for the aggregator/publisher daemon
-// (issue 6): it will start it on DaemonAddress with net's client and
-// return once it listens, so that client_config.yaml, written after this,
-// still means "everything is ready". Until the gateway exists it starts
+// startDevnetDaemon starts the aggregator/publisher on address with the
+// network's client and funded wallet (its sub-wallets are derived from
+// it), and returns once it listens, so that client_config.yaml, written
+// after this, still means "everything is ready". address "off" starts
 // nothing.
-func startDevnetDaemon(ctx context.Context, net *testnet.Network) (stop func(), err error) {
-	_, _ = ctx, net
-	return func() {}, nil
+func startDevnetDaemon(ctx context.Context, net *testnet.Network, address, metrics string, log *slog.Logger) (url string, stop func(), err error) {
+	if address == "off" {
+		return "", func() {}, nil
+	}
+	srv, err := gateway.New(ctx, gateway.Config{Aggregator: true, Publisher: true, BindAddress: address, MetricsAddress: metrics},
+		gateway.Deps{Client: net.Client, Key: net.User, Logger: log})
+	if err != nil {
+		return "", nil, fmt.Errorf("devnet daemon: %w", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		_ = srv.Close()
+		return "", nil, fmt.Errorf("devnet daemon: %w", err)
+	}
+	return "http://" + srv.Addr(), func() { _ = srv.Close() }, nil
+}
+
+// checkFree fails if address is taken.
+func checkFree(address, what string) error {
+	l, err := net.Listen("tcp", address)
+	if err != nil {
+		return fmt.Errorf("%s %s is in use: stop what runs there (another devnet or walrus daemon?) or pass another one: %w", what, address, err)
+	}
+	return l.Close()
 }
 
 // writeClientConfig writes the devnet's client_config.yaml atomically.
@@ -280,9 +316,23 @@ Next, in another terminal:
   go run ./cmd/walrus --config %[1]s blob-status --file hello.txt
   go run ./cmd/walrus --config %[1]s list-blobs
   go run ./cmd/walrus --config %[1]s health
-
+%[2]s
 Stop with Ctrl-C; run the same command again to resume this network with its data.
-`, cfg)
+`, cfg, daemonHelp(info.Daemon))
+}
+
+// daemonHelp is the curl part of the devnet's greeting.
+func daemonHelp(url string) string {
+	if url == "" {
+		return ""
+	}
+	return fmt.Sprintf(`
+The HTTP API (aggregator and publisher) is at %[1]s:
+  curl -X PUT --data-binary @hello.txt "%[1]s/v1/blobs?epochs=5"      # {"newlyCreated": {…}}
+  curl "%[1]s/v1/blobs/BLOB_ID"
+  curl -X PUT -F "a.txt=@hello.txt" -F "b.txt=@README.md" "%[1]s/v1/quilts"
+  curl "%[1]s/v1/quilts/QUILT_ID/patches"
+`, url)
 }
 
 // nodeProcess is a storage node run as a process of this binary.

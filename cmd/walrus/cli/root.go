@@ -112,6 +112,12 @@ func newRoot(e *env) *cobra.Command {
 		newBalanceCmd(e),
 		newNodeAdminCmd(e),
 		newDevnetCmd(e),
+		newAggregatorCmd(e),
+		newPublisherCmd(e),
+		newDaemonCmd(e),
+		newStoreQuiltCmd(e),
+		newReadQuiltCmd(e),
+		newListPatchesCmd(e),
 		newNodeCmd(e),
 	)
 	return root

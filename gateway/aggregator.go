@@ -1,0 +1,522 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/redstuff"
+)
+
+// blobInfo is what the chain says about a blob ID: whether a live
+// certified Blob or SharedBlob holds it, and until when.
+type blobInfo struct {
+	certified bool
+	invalid   bool
+	expiry    time.Time // end of the last epoch of the longest-lived certified object
+}
+
+type blobEntry struct {
+	data []byte
+	info blobInfo
+}
+
+// maxCacheAge is Walrus's Cache-Control max-age for blobs (one day).
+const maxCacheAge = 24 * time.Hour
+
+// blobInfo asks the chain about a blob ID (remembered for 2 seconds unless fresh).
+func (s *Server) blobInfo(ctx context.Context, id blob.ID, fresh bool) (blobInfo, error) {
+	if !fresh {
+		if v, ok := s.infos.get(id); ok {
+			return v, nil
+		}
+	}
+	st, err := s.c.Chain().BlobStatus(ctx, id)
+	if err != nil {
+		return blobInfo{}, err
+	}
+	sys, err := s.c.Chain().System(ctx)
+	if err != nil {
+		return blobInfo{}, err
+	}
+	bi := blobInfo{invalid: st.Invalid}
+	var end uint32
+	for _, o := range st.Objects {
+		var b *chain.Blob
+		switch {
+		case o.Blob != nil:
+			b = o.Blob
+		case o.SharedBlob != nil:
+			b = &o.SharedBlob.Blob
+		}
+		if b != nil && b.Certified() && b.EndEpoch() > sys.Epoch && !st.Invalid {
+			bi.certified, end = true, max(end, b.EndEpoch())
+		}
+	}
+	if bi.certified {
+		epoch := time.Duration(sys.EpochDurationMs) * time.Millisecond
+		bi.expiry = time.UnixMilli(int64(sys.EpochStartMs)).Add(time.Duration(end-sys.Epoch) * epoch)
+	}
+	s.infos.put(id, bi, 64, s.now().Add(2*time.Second))
+	return bi, nil
+}
+
+// cacheDeadline is how long data of a blob with this info may be cached
+// (zero: not at all).
+func (s *Server) cacheDeadline(bi blobInfo) time.Time {
+	if !bi.certified {
+		return time.Time{}
+	}
+	d := s.now().Add(s.cfg.CacheTTL)
+	if bi.expiry.Before(d) {
+		d = bi.expiry
+	}
+	return d
+}
+
+// cacheControl is the Cache-Control of a successful read: Walrus's one-day
+// public caching for certified blobs (never past their expiry), and
+// revalidation for anything else.
+func (s *Server) cacheControl(bi blobInfo) string {
+	if !bi.certified {
+		return "no-cache"
+	}
+	age := maxCacheAge
+	if left := bi.expiry.Sub(s.now()); left < age {
+		age = max(left, 0)
+	}
+	return fmt.Sprintf("public, max-age=%d, stale-while-revalidate=3600", int64(age/time.Second))
+}
+
+// consistency reads the read options of a GET (both flags: 400).
+func consistency(r *http.Request) (redstuff.Consistency, *apiError) {
+	q := r.URL.Query()
+	strict, e1 := queryBool(q.Get("strict_consistency_check"), "strict_consistency_check")
+	skip, e2 := queryBool(q.Get("skip_consistency_check"), "skip_consistency_check")
+	switch {
+	case e1 != nil:
+		return 0, e1
+	case e2 != nil:
+		return 0, e2
+	case strict && skip:
+		return 0, errf(http.StatusBadRequest, "INVALID_CONSISTENCY_CHECK", "strict_consistency_check and skip_consistency_check are exclusive")
+	case strict:
+		return redstuff.ConsistencyStrict, nil
+	case skip:
+		return redstuff.ConsistencySkip, nil
+	}
+	return redstuff.ConsistencyDefault, nil
+}
+
+// pathBlobID parses a blob ID of the path (400 otherwise).
+func pathBlobID(s string) (blob.ID, *apiError) {
+	id, err := blob.ParseID(s)
+	if err != nil {
+		return blob.ID{}, errf(http.StatusBadRequest, ReasonInvalidBlobID, "%q is not a blob ID", clip(s))
+	}
+	return id, nil
+}
+
+func (s *Server) blockedError(id blob.ID) *apiError {
+	if s.block.blocked(id) {
+		return errf(http.StatusUnavailableForLegalReasons, ReasonForbiddenBlob, "the requested blob is blocked")
+	}
+	return nil
+}
+
+// getBlob: GET /v1/blobs/{blob_id}, with or without a Range header.
+func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) {
+	id, e := pathBlobID(r.PathValue("blob_id"))
+	if e != nil {
+		e.write(w)
+		return
+	}
+	s.serveBlob(w, r, id, nil)
+}
+
+// getBlobSub dispatches GET /v1/blobs/{first}/{second}: by-object-id,
+// by-quilt-patch-id and {blob_id}/byte-range share the shape.
+func (s *Server) getBlobSub(w http.ResponseWriter, r *http.Request) {
+	first, second := r.PathValue("first"), r.PathValue("second")
+	switch {
+	case first == "by-object-id":
+		s.getByObject(w, r, second)
+	case first == "by-quilt-patch-id":
+		s.getPatchByID(w, r, second)
+	case second == "byte-range":
+		s.getByteRange(w, r, first)
+	default:
+		errf(http.StatusNotFound, ReasonNotFound, "no endpoint GET %s", clip(r.URL.Path)).write(w)
+	}
+}
+
+// serveBlob answers a read of a whole blob or of its Range; extra, if set,
+// adds headers to a successful answer (the object's attributes).
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, extra func(http.Header)) {
+	if e := s.blockedError(id); e != nil {
+		e.write(w)
+		return
+	}
+	check, e := consistency(r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if h := r.Header.Get("Range"); h != "" {
+		s.serveRange(w, r, id, h, extra)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, id.String()) {
+		if bi, err := s.blobInfo(r.Context(), id, false); err == nil && bi.certified {
+			s.readHeaders(w, r, id.String(), bi)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	ent, err := s.readBlob(r.Context(), id, check)
+	if err != nil {
+		s.readFailed(w, r, err)
+		return
+	}
+	s.readHeaders(w, r, id.String(), ent.info)
+	h := w.Header()
+	h.Set("Accept-Ranges", "bytes")
+	if extra != nil {
+		extra(h)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(ent.data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(ent.data)
+}
+
+// readBlob returns the blob's bytes: from the cache, or read once however
+// many requests want them at the same time (then cached if certified).
+// A strict check always reads; a read that skips the check is not cached.
+func (s *Server) readBlob(ctx context.Context, id blob.ID, check redstuff.Consistency) (*blobEntry, error) {
+	if check != redstuff.ConsistencyStrict {
+		if ent, ok := s.blobs.get(id); ok {
+			s.metrics.lookup("blob", true)
+			return ent, nil
+		}
+		s.metrics.lookup("blob", false)
+	}
+	v, err, _ := s.flight.Do(fmt.Sprintf("blob %s %d", id, check), func() (any, error) {
+		// The read outlives a caller that goes away: others may wait on it.
+		ctx := context.WithoutCancel(ctx)
+		var data []byte
+		err := s.readRetry(ctx, id, func() error {
+			br, err := s.c.OpenBlob(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := s.checkSize(br.Size()); err != nil {
+				return err
+			}
+			data, err = br.ReadAll(ctx, check)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		bi, err := s.blobInfo(ctx, id, true)
+		if err != nil {
+			s.log.Warn("blob info from the chain", "blob", id, "err", err)
+		}
+		ent := &blobEntry{data: data, info: bi}
+		if check != redstuff.ConsistencySkip {
+			s.blobs.put(id, ent, int64(len(data)), s.cacheDeadline(bi))
+		}
+		return ent, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*blobEntry), nil
+}
+
+// checkSize applies --max-blob-size (403).
+func (s *Server) checkSize(n uint64) error {
+	if s.cfg.MaxBlobSize > 0 && n > s.cfg.MaxBlobSize {
+		return errf(http.StatusForbidden, ReasonBlobTooLarge, "the blob size exceeds the maximum allowed size: %d", s.cfg.MaxBlobSize)
+	}
+	return nil
+}
+
+// readRetry runs a read; when the nodes say the blob does not exist while
+// the chain holds it certified (a read right after a store, before the
+// nodes caught up), it asks again for a couple of seconds, then answers
+// 503 rather than a 404 that caches would keep.
+func (s *Server) readRetry(ctx context.Context, id blob.ID, read func() error) error {
+	err := read()
+	if !errors.Is(err, client.ErrBlobNotFound) {
+		return err
+	}
+	bi, ierr := s.blobInfo(ctx, id, true)
+	if ierr != nil || !bi.certified {
+		return err
+	}
+	for range 4 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		if err = read(); !errors.Is(err, client.ErrBlobNotFound) {
+			return err
+		}
+	}
+	return unavailable("the blob is certified but the storage nodes do not serve it yet; retry shortly")
+}
+
+// readFailed answers a failed read.
+func (s *Server) readFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if e := readError(err); e != nil {
+		e.write(w)
+		return
+	}
+	s.internal(w, r, err)
+}
+
+// readHeaders sets the headers of a successful read (Walrus's): nosniff,
+// caching, the ETag and the content type mirrored from the request.
+func (s *Server) readHeaders(w http.ResponseWriter, r *http.Request, etag string, bi blobInfo) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", s.cacheControl(bi))
+	h.Set("ETag", `"`+etag+`"`)
+	h.Set("Content-Type", contentType(r))
+}
+
+// contentType mirrors the request: its Accept if that names one type
+// without wildcards, else (GET) its Content-Type, else octet-stream.
+func contentType(r *http.Request) string {
+	if a := r.Header.Get("Accept"); a != "" && !strings.Contains(a, "*") {
+		if t, _, _ := strings.Cut(a, ","); validHeaderValue(strings.TrimSpace(t)) && strings.TrimSpace(t) != "" {
+			return strings.TrimSpace(t)
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); r.Method == http.MethodGet && ct != "" && validHeaderValue(ct) {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// validHeaderValue reports whether v may be sent as a header value
+// (visible ASCII, spaces and tabs).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// etagMatch reports whether an If-None-Match value names the tag.
+func etagMatch(inm, tag string) bool {
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || strings.Trim(t, `"`) == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// serveRange answers a Range request: 206 with the bytes, or 416.
+func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, header string, extra func(http.Header)) {
+	br, err := parseRange(header)
+	if err != nil {
+		errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "invalid byte range parameters: %v", err).write(w)
+		return
+	}
+	var data []byte
+	var size uint64
+	var bi blobInfo
+	if ent, ok := s.blobs.get(id); ok {
+		s.metrics.lookup("blob", true)
+		size, bi = uint64(len(ent.data)), ent.info
+		start, n, ok := br.resolve(size)
+		if !ok {
+			s.unsatisfiable(w, size)
+			return
+		}
+		data = ent.data[start : start+n]
+	} else {
+		s.metrics.lookup("blob", false)
+		var start, n uint64
+		unsat := false
+		err := s.readRetry(r.Context(), id, func() error {
+			rd, err := s.c.OpenBlob(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			size = rd.Size()
+			if err := s.checkSize(size); err != nil {
+				return err
+			}
+			var ok bool
+			if start, n, ok = br.resolve(size); !ok {
+				unsat = true
+				return nil
+			}
+			data, err = rd.ReadRange(r.Context(), start, n)
+			return err
+		})
+		if err != nil {
+			s.readFailed(w, r, err)
+			return
+		}
+		if unsat {
+			s.unsatisfiable(w, size)
+			return
+		}
+		bi, _ = s.blobInfo(r.Context(), id, false)
+	}
+	start, n, _ := br.resolve(size)
+	s.readHeaders(w, r, id.String(), bi)
+	h := w.Header()
+	h.Set("Accept-Ranges", "bytes")
+	if extra != nil {
+		extra(h)
+	}
+	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+n-1, size))
+	h.Set("Content-Length", strconv.FormatUint(n, 10))
+	w.WriteHeader(http.StatusPartialContent)
+	_, _ = w.Write(data)
+}
+
+func (s *Server) unsatisfiable(w http.ResponseWriter, size uint64) {
+	e := errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "the range is outside the blob of %d bytes", size)
+	e.ContentRange = fmt.Sprintf("bytes */%d", size)
+	e.write(w)
+}
+
+// getByteRange: GET /v1/blobs/{blob_id}/byte-range?start=&length= (200,
+// cacheable, ETag "blobid-start-length").
+func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText string) {
+	id, e := pathBlobID(idText)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if e := s.blockedError(id); e != nil {
+		e.write(w)
+		return
+	}
+	q := r.URL.Query()
+	start, err1 := strconv.ParseUint(q.Get("start"), 10, 64)
+	length, err2 := strconv.ParseUint(q.Get("length"), 10, 64)
+	switch {
+	case err1 != nil || err2 != nil:
+		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start and length must be numbers").write(w)
+		return
+	case length == 0:
+		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: length must be greater than 0").write(w)
+		return
+	case start+length < start:
+		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start + length overflows").write(w)
+		return
+	}
+	var data []byte
+	var bi blobInfo
+	if ent, ok := s.blobs.get(id); ok {
+		s.metrics.lookup("blob", true)
+		if start+length > uint64(len(ent.data)) {
+			s.unsatisfiable(w, uint64(len(ent.data)))
+			return
+		}
+		data, bi = ent.data[start:start+length], ent.info
+	} else {
+		s.metrics.lookup("blob", false)
+		var size uint64
+		err := s.readRetry(r.Context(), id, func() error {
+			rd, err := s.c.OpenBlob(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			size = rd.Size()
+			if err := s.checkSize(size); err != nil {
+				return err
+			}
+			data, err = rd.ReadRange(r.Context(), start, length)
+			return err
+		})
+		if errors.Is(err, client.ErrRangeNotSatisfiable) {
+			s.unsatisfiable(w, size)
+			return
+		}
+		if err != nil {
+			s.readFailed(w, r, err)
+			return
+		}
+		bi, _ = s.blobInfo(r.Context(), id, false)
+	}
+	s.readHeaders(w, r, fmt.Sprintf("%s-%d-%d", id, start, length), bi)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+}
+
+// getByObject: GET /v1/blobs/by-object-id/{object_id}: the blob of a Blob
+// or SharedBlob object, with its allow-listed attributes as headers.
+func (s *Server) getByObject(w http.ResponseWriter, r *http.Request, text string) {
+	oid, err := chain.ParseObjectID(text)
+	if err != nil {
+		errf(http.StatusBadRequest, ReasonInvalidObjectID, "%q is not an object ID", clip(text)).write(w)
+		return
+	}
+	b, err := s.c.BlobByObject(r.Context(), oid)
+	if err != nil {
+		s.readFailed(w, r, err)
+		return
+	}
+	attrs := b.Attributes
+	s.serveBlob(w, r, b.BlobID, func(h http.Header) {
+		for _, a := range attrs {
+			s.setAttributeHeader(h, a.Key, a.Value, false)
+		}
+	})
+}
+
+// reservedHeaders are never taken from attributes or tags: they carry the
+// protocol of the answer, not its content.
+var reservedHeaders = map[string]bool{"Content-Length": true, "Content-Range": true, "Transfer-Encoding": true, "Connection": true,
+	"Etag": true, "Cache-Control": true, "X-Content-Type-Options": true, "Accept-Ranges": true, "Access-Control-Allow-Origin": true,
+	"X-Quilt-Patch-Identifier": true, "Set-Cookie": true, "Trailer": true, "Upgrade": true, "Keep-Alive": true}
+
+// setAttributeHeader sets a header from a blob attribute or patch tag if
+// its name is allow-listed (or any is allowed), both name and value are
+// valid, and it is not one the aggregator owns. An attribute replaces the
+// aggregator's default Content-Type.
+func (s *Server) setAttributeHeader(h http.Header, key, value string, any bool) {
+	if !validHeaderName(key) || !validHeaderValue(value) {
+		return
+	}
+	name := http.CanonicalHeaderKey(key)
+	if reservedHeaders[name] || (!any && !s.allowed[name]) {
+		return
+	}
+	h.Set(name, value)
+}
+
+// writeJSON answers 200 with a JSON body.
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		internalError().write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}

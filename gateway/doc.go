@@ -1,0 +1,17 @@
+// Package gateway is the Walrus HTTP API over the client SDK: the
+// aggregator (reads: blobs whole or by byte range, by blob ID or by Blob
+// object ID with allow-listed attribute headers, quilt patches by patch ID
+// or by quilt ID and identifier, quilt listings) and the publisher
+// (stores: PUT /v1/blobs and multipart PUT /v1/quilts), with Walrus's
+// paths, query parameters, headers, JSON shapes and AIP-193 errors, so
+// that browsers, curl and existing Walrus HTTP clients work unchanged.
+//
+// A Server serves one or both roles on one address (walrus aggregator,
+// publisher, daemon) and Prometheus metrics on another. Reads of whole
+// blobs go through a cache of decoded blobs bounded by bytes (with
+// concurrent misses of one blob collapsed into one read); stores run on a
+// pool of sub-wallets so that concurrent uploads do not serialize on one
+// account's sequence numbers; request admission is bounded per role (429
+// beyond it); an optional JWT guards the publisher; a blocklist file
+// answers 451. See README.md for the decisions where Walrus is silent.
+package gateway

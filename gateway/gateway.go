@@ -1,0 +1,349 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/quilt"
+)
+
+// Deps are what a Server is built on.
+type Deps struct {
+	// Client reads blobs and is the publisher's main wallet: it funds the
+	// sub-wallets and receives the Blob objects they create.
+	Client *client.Client
+	// Key is the main wallet's key; sub-wallets are derived from it unless
+	// Config.Wallets.Dir is set (publisher only).
+	Key ed25519.PrivateKey
+	// Logger receives the gateway's logs (nil: discarded).
+	Logger *slog.Logger
+	// Registry receives the metrics and is served on the metrics address
+	// (nil: a registry of the server's own).
+	Registry *prometheus.Registry
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Server is an aggregator and/or publisher. Start it, then Close it.
+type Server struct {
+	cfg     Config
+	c       *client.Client
+	log     *slog.Logger
+	now     func() time.Time
+	reg     *prometheus.Registry
+	metrics *metrics
+	handler http.Handler
+
+	agg, pub  *limiter
+	block     *blocklist
+	auth      *authenticator
+	wallets   *wallets
+	allowed   map[string]bool // canonical header names
+	flight    singleflight.Group
+	blobs     *cache[blob.ID, *blobEntry]
+	patches   *cache[quilt.PatchID, *patchEntry]
+	indexes   *cache[blob.ID, *indexEntry]
+	readers   *cache[blob.ID, *client.QuiltReader]
+	infos     *cache[blob.ID, blobInfo]
+	listeners []net.Listener
+	servers   []*http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// New builds a server (the publisher's sub-wallets are made and funded
+// here). It does not listen yet: see Start.
+func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Client == nil {
+		return nil, errors.New("gateway: no client")
+	}
+	s := &Server{cfg: cfg, c: deps.Client, log: deps.Logger, now: deps.Now, reg: deps.Registry}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	var err error
+	if s.metrics, err = newMetrics(s.reg); err != nil {
+		return nil, err
+	}
+	if s.block, err = newBlocklist(cfg.BlocklistPath); err != nil {
+		return nil, err
+	}
+	if cfg.Auth != nil {
+		if s.auth, err = newAuthenticator(*cfg.Auth, s.now); err != nil {
+			return nil, err
+		}
+	}
+	s.allowed = map[string]bool{}
+	for _, h := range cfg.AllowedHeaders {
+		s.allowed[http.CanonicalHeaderKey(h)] = true
+	}
+	s.agg = newLimiter("aggregator", cfg.AggregatorConcurrency, cfg.AggregatorBuffer)
+	s.pub = newLimiter("publisher", cfg.PublisherConcurrency, cfg.PublisherBuffer)
+	s.blobs = newCache[blob.ID, *blobEntry](cfg.CacheSize, s.now)
+	s.patches = newCache[quilt.PatchID, *patchEntry](cfg.CacheSize/4, s.now)
+	s.indexes = newCache[blob.ID, *indexEntry](cfg.CacheSize/8, s.now)
+	s.readers = newCache[blob.ID, *client.QuiltReader](cfg.CacheSize/8, s.now)
+	s.infos = newCache[blob.ID, blobInfo](1<<20, s.now)
+	if cfg.Publisher {
+		wc := cfg.Wallets.withDefaults()
+		keys, err := SubWalletKeys(deps.Key, wc.N, wc.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if s.wallets, err = newWallets(ctx, wc, s.c, keys, s.log); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the HTTP API (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is the server's metrics registry.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	handle("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("OK"))
+	})
+	handle("GET /v1/api", s.getAPI)
+	if s.cfg.Aggregator {
+		handle("GET /v1/blobs/{blob_id}", s.limited(s.agg, s.getBlob))
+		handle("GET /v1/blobs/{first}/{second}", s.limited(s.agg, s.getBlobSub))
+		handle("GET /v1/blobs/by-quilt-id/{quilt_id}/{identifier...}", s.limited(s.agg, s.getPatchByIdentifier))
+		handle("GET /v1/quilts/{quilt_id}/patches", s.limited(s.agg, s.listPatches))
+	}
+	if s.cfg.Publisher {
+		handle("PUT /v1/blobs", s.limited(s.pub, s.putBlob))
+		handle("PUT /v1/quilts", s.limited(s.pub, s.putQuilt))
+	}
+	handle("/", func(w http.ResponseWriter, r *http.Request) {
+		errf(http.StatusNotFound, ReasonNotFound, "no endpoint %s %s", r.Method, clip(r.URL.Path)).write(w)
+	})
+	return cors(mux)
+}
+
+// limited runs h within a limiter's admission (429 beyond it).
+func (s *Server) limited(l *limiter, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		release, err := l.acquire(r.Context())
+		if err != nil {
+			s.metrics.rejected.WithLabelValues(l.name).Inc()
+			err.write(w)
+			return
+		}
+		defer release()
+		h(w, r)
+	}
+}
+
+// cors lets browsers on any origin call the API (Walrus's CORS layer:
+// any origin, method and header; preflights cached for a day).
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Content-Type, Content-Disposition, X-Quilt-Patch-Identifier, Retry-After")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, OPTIONS")
+			if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+				h.Set("Access-Control-Allow-Headers", rh)
+			}
+			h.Set("Access-Control-Max-Age", "86400")
+			h.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Start listens on the configured addresses and serves until Close. When
+// it returns without error the API accepts connections.
+func (s *Server) Start(ctx context.Context) error {
+	ctx, s.cancel = context.WithCancel(context.Background())
+	l, err := net.Listen("tcp", s.cfg.BindAddress)
+	if err != nil {
+		return fmt.Errorf("gateway: listening on %s: %w", s.cfg.BindAddress, err)
+	}
+	s.serve(l, s.handler)
+	if s.cfg.MetricsAddress != "off" {
+		ml, err := net.Listen("tcp", s.cfg.MetricsAddress)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("gateway: metrics on %s: %w", s.cfg.MetricsAddress, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+		s.serve(ml, mux)
+	}
+	s.background(ctx, func(ctx context.Context) { s.watchBlocklist(ctx) })
+	if s.wallets != nil {
+		s.background(ctx, s.wallets.run)
+	}
+	s.log.Info("gateway listening", "address", s.Addr(), "metrics", s.MetricsAddr(),
+		"aggregator", s.cfg.Aggregator, "publisher", s.cfg.Publisher)
+	return nil
+}
+
+func (s *Server) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.listeners = append(s.listeners, l)
+	s.servers = append(s.servers, srv)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("gateway server stopped", "address", l.Addr(), "err", err)
+		}
+	}()
+}
+
+func (s *Server) background(ctx context.Context, f func(context.Context)) {
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); f(ctx) }()
+}
+
+// Addr is the API's address once started ("" before).
+func (s *Server) Addr() string {
+	if len(s.listeners) == 0 {
+		return ""
+	}
+	return s.listeners[0].Addr().String()
+}
+
+// MetricsAddr is the metrics address once started ("" if none).
+func (s *Server) MetricsAddr() string {
+	if len(s.listeners) < 2 {
+		return ""
+	}
+	return s.listeners[1].Addr().String()
+}
+
+// Close stops serving (requests in flight get up to 5 seconds), waits for
+// the background uploads of stores (up to 30 seconds) and releases the
+// sub-wallets. It does not close Deps.Client.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, srv.Close())
+		}
+	}
+	s.wg.Wait()
+	if s.wallets != nil {
+		wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.wallets.waitUploads(wctx)
+		wcancel()
+		s.wallets.close()
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) watchBlocklist(ctx context.Context) {
+	if s.cfg.BlocklistPath == "" {
+		return
+	}
+	t := time.NewTicker(s.cfg.BlocklistReload)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		changed, err := s.block.reload()
+		if err != nil {
+			s.log.Error("reloading the blocklist; keeping the previous one", "path", s.cfg.BlocklistPath, "err", err)
+		} else if changed {
+			s.log.Info("blocklist reloaded", "path", s.cfg.BlocklistPath)
+		}
+	}
+}
+
+// statusWriter records an answer's status and size.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// instrument counts and logs every request of a route.
+func (s *Server) instrument(pattern string, h http.HandlerFunc) http.Handler {
+	route := pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		route = p
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		d := s.now().Sub(start)
+		s.metrics.observe(route, sw.code, d, sw.bytes)
+		level := slog.LevelDebug
+		if sw.code >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", clip(r.URL.Path), "status", sw.code,
+			"bytes", sw.bytes, "took", d)
+	})
+}
+
+// internal logs an unexpected error and answers 500.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "method", r.Method, "path", clip(r.URL.Path), "err", err)
+	internalError().write(w)
+}

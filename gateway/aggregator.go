@@ -126,7 +126,7 @@ func pathBlobID(s string) (blob.ID, *apiError) {
 }
 
 func (s *Server) blockedError(id blob.ID) *apiError {
-	if s.block.blocked(id) {
+	if s.block.Blocked(id) {
 		return errf(http.StatusUnavailableForLegalReasons, ReasonForbiddenBlob, "the requested blob is blocked")
 	}
 	return nil

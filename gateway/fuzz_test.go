@@ -141,15 +141,6 @@ func FuzzAuthToken(f *testing.F) {
 	})
 }
 
-// FuzzBlocklist: blocklist files never panic.
-func FuzzBlocklist(f *testing.F) {
-	id := blob.ID{3}.String()
-	for _, s := range []string{"- " + id, "[" + id + "]", id + "\n# c\n", "", "- 1", "a: b", "\"" + id + "\""} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseBlocklist(b) })
-}
-
 // FuzzStoreQuery: publisher queries never panic; accepted ones are
 // consistent.
 func FuzzStoreQuery(f *testing.F) {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/quilt"
 )
@@ -49,7 +50,7 @@ type Server struct {
 	handler http.Handler
 
 	agg, pub  *limiter
-	block     *blocklist
+	block     *blocklist.List
 	auth      *authenticator
 	wallets   *wallets
 	allowed   map[string]bool // canonical header names
@@ -89,7 +90,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(s.reg); err != nil {
 		return nil, err
 	}
-	if s.block, err = newBlocklist(cfg.BlocklistPath); err != nil {
+	if s.block, err = blocklist.Load(cfg.BlocklistPath); err != nil {
 		return nil, err
 	}
 	if cfg.Auth != nil {
@@ -289,7 +290,7 @@ func (s *Server) watchBlocklist(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		changed, err := s.block.reload()
+		_, changed, err := s.block.Reload()
 		if err != nil {
 			s.log.Error("reloading the blocklist; keeping the previous one", "path", s.cfg.BlocklistPath, "err", err)
 		} else if changed {

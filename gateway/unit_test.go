@@ -3,8 +3,6 @@ package gateway
 import (
 	"testing"
 	"time"
-
-	"github.com/walrus-go/walrus/blob"
 )
 
 func TestParseRange(t *testing.T) {
@@ -59,20 +57,6 @@ func TestCache(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if _, ok := c.get(1); ok {
 		t.Fatal("an expired entry was returned")
-	}
-}
-
-func TestBlocklistFormats(t *testing.T) {
-	a, b := blob.ID{1}, blob.ID{2}
-	for _, s := range []string{"- " + a.String() + "\n- " + b.String() + " # comment\n", "[" + a.String() + ", " + b.String() + "]",
-		a.String() + "\n\n" + b.String() + "  # two\n"} {
-		ids, err := parseBlocklist([]byte(s))
-		if err != nil || len(ids) != 2 || !ids[a] || !ids[b] {
-			t.Fatalf("%q: %v %v", s, ids, err)
-		}
-	}
-	if _, err := parseBlocklist([]byte("- nope")); err == nil {
-		t.Fatal("accepted a bad blob ID")
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain/chainclient"
 )
 
@@ -86,36 +85,4 @@ func TestKeysRoundTrip(t *testing.T) {
 	if _, err := LoadProtocolKey(c.ProtocolKeyPair.Path); !errors.Is(err, ErrKeyFile) {
 		t.Fatalf("bad protocol key: %v", err)
 	}
-}
-
-func TestParseBlocklist(t *testing.T) {
-	id := blob.ID{1, 2, 3}
-	ids, err := ParseBlocklist([]byte("# comment\n\n" + id.String() + "   # why\n"))
-	if err != nil || len(ids) != 1 || !ids[id] {
-		t.Fatalf("%v %v", ids, err)
-	}
-	if _, err := ParseBlocklist([]byte("not-a-blob-id\n")); err == nil {
-		t.Fatal("a bad line was accepted")
-	}
-	path := filepath.Join(t.TempDir(), "bl")
-	b, err := LoadBlocklist(path) // missing file: nothing blocked
-	if err != nil || b.Blocked(id) {
-		t.Fatal(err)
-	}
-	os.WriteFile(path, []byte(id.String()), 0o600)
-	added, err := b.Reload()
-	if err != nil || len(added) != 1 || !b.Blocked(id) {
-		t.Fatalf("reload %v %v", added, err)
-	}
-}
-
-func FuzzParseBlocklist(f *testing.F) {
-	f.Add([]byte("# c\n" + blob.ID{9}.String() + " # x\n\n"))
-	f.Add([]byte("zz\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ids, err := ParseBlocklist(data)
-		if err == nil && ids == nil {
-			t.Fatal("nil set without an error")
-		}
-	})
 }

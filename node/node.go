@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/nodeapi"
@@ -59,7 +60,7 @@ type Node struct {
 	view      *view
 	backend   *backend
 	api       *nodeapi.Server
-	blocklist *Blocklist
+	blocklist *blocklist.List
 	metrics   *metrics
 	registry  *prometheus.Registry // the node's own registry, if it made one
 	peers     *peerClients
@@ -122,7 +123,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if n.enc, err = redstuff.NewEncoder(n.params); err != nil {
 		return nil, err
 	}
-	if n.blocklist, err = LoadBlocklist(cfg.BlocklistPath); err != nil {
+	if n.blocklist, err = blocklist.Load(cfg.BlocklistPath); err != nil {
 		return nil, err
 	}
 	if n.store, err = store.Open(store.Config{Dir: cfg.StoragePath, CacheSize: cfg.DBCacheSize, Logger: log}); err != nil {

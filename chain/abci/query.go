@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/walrus-go/walrus/bcs"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ var errNotFound = errors.New("not found")
 //	/system                    chain.System
 //	/committee/{epoch}         chain.CommitteeInfo (epoch: a number, current, previous or next)
 //	/account/{address}         chain.Account
+//	/account/{address}/pending u64: the account's transactions accepted into the
+//	                           mempool and not yet committed (not committed state:
+//	                           a sender's next sequence is Sequence + pending + 1)
 //	/object/{id}               chain.Object
 //	/blobs/owner/{address}     objects (Blob)
 //	/storage/owner/{address}   objects (Storage)
@@ -83,6 +87,15 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 			b = (&chain.Account{}).Marshal()
 		}
 		return b, err
+	case len(parts) == 3 && parts[0] == "account" && parts[2] == "pending":
+		addr, err := chain.ParseAddress(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		a.mempool.Lock()
+		n := a.mempool.inFlight[addr]
+		a.mempool.Unlock()
+		return bcs.AppendU64(nil, n), nil
 	case len(parts) == 2 && parts[0] == "object":
 		id, err := chain.ParseObjectID(parts[1])
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/walrus-go/walrus/bcs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -174,6 +175,26 @@ func (c *Client) Account(ctx context.Context, a chain.Address) (chain.Account, e
 		return chain.Account{}, err
 	}
 	return chain.UnmarshalAccount(b)
+}
+
+// NextSequence is the sequence an account's next transaction must carry:
+// its committed sequence plus its transactions already accepted into the
+// mempool (by any process), plus one.
+func (c *Client) NextSequence(ctx context.Context, a chain.Address) (uint64, error) {
+	acct, err := c.Account(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	b, _, err := c.query(ctx, "/account/"+a.String()+"/pending")
+	if err != nil {
+		return 0, err
+	}
+	d := bcs.NewDecoder(b)
+	pending := d.U64()
+	if err := d.Finish(); err != nil {
+		return 0, fmt.Errorf("chainclient: pending count: %w", err)
+	}
+	return acct.Sequence + pending + 1, nil
 }
 
 // Object returns an object (ErrNotFound if it does not exist).

@@ -45,11 +45,11 @@ func (s *Signer) nextSequence(ctx context.Context, c *Client) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mu.next == 0 {
-		a, err := c.Account(ctx, s.addr)
+		next, err := c.NextSequence(ctx, s.addr)
 		if err != nil {
 			return 0, err
 		}
-		s.mu.next = a.Sequence + 1
+		s.mu.next = next
 	}
 	seq := s.mu.next
 	s.mu.next++
@@ -102,6 +102,13 @@ func (c *Client) ExecuteWithFee(ctx context.Context, s *Signer, fee uint64, call
 	return c.WaitTx(ctx, hash)
 }
 
+// sequenceRetries bounds how often a transaction is re-signed after a
+// wrong-sequence rejection: another process using the same account (two
+// CLI commands, a CLI and a publisher) takes sequences this Signer does
+// not know of, and each retry re-reads the account's next sequence,
+// pending transactions included.
+const sequenceRetries = 6
+
 func (c *Client) signAndSubmit(ctx context.Context, s *Signer, fee uint64, calls []chain.Call) ([]byte, error) {
 	s.submit.Lock()
 	defer s.submit.Unlock()
@@ -114,8 +121,15 @@ func (c *Client) signAndSubmit(ctx context.Context, s *Signer, fee uint64, calls
 		raw, _ := chain.Sign(tx, c.chainID, s.key)
 		hash, err := c.Submit(ctx, raw)
 		var rej *RejectedError
-		if errors.As(err, &rej) && rej.Code == chain.CodeWrongSequence && attempt == 0 {
+		if errors.As(err, &rej) && rej.Code == chain.CodeWrongSequence && attempt < sequenceRetries {
 			s.resync()
+			if attempt > 0 { // let the other sender's transaction land
+				select {
+				case <-time.After(time.Duration(attempt) * 25 * time.Millisecond):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
 			continue
 		}
 		if err != nil {

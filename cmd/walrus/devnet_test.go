@@ -125,7 +125,7 @@ func walrusJSON(t *testing.T, bin string, v any, args ...string) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("walrus %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		t.Fatalf("walrus %s: %v: %s\nstdout: %s", strings.Join(args, " "), err, stderr.String(), out)
 	}
 	if err := json.Unmarshal(out, v); err != nil {
 		t.Fatalf("walrus %s: %v: %q", strings.Join(args, " "), err, out)

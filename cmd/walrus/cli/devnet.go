@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/internal/testnet"
@@ -184,7 +185,7 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 	if err := waitReady(ctx, net); err != nil {
 		return err
 	}
-	daemonURL, stopDaemon, err := startDevnetDaemon(ctx, net, f.daemon, f.daemonMetrics, cfg.Logger.With("component", "daemon"))
+	daemonURL, stopDaemon, err := startDevnetDaemon(ctx, net, dir, f.daemon, f.daemonMetrics, cfg.Logger.With("component", "daemon"))
 	if err != nil {
 		return err
 	}
@@ -232,25 +233,61 @@ func waitReady(ctx context.Context, net *testnet.Network) error {
 	return nil
 }
 
-// startDevnetDaemon starts the aggregator/publisher on address with the
-// network's client and funded wallet (its sub-wallets are derived from
-// it), and returns once it listens, so that client_config.yaml, written
-// after this, still means "everything is ready". address "off" starts
-// nothing.
-func startDevnetDaemon(ctx context.Context, net *testnet.Network, address, metrics string, log *slog.Logger) (url string, stop func(), err error) {
+// Funding of the devnet daemon's own wallet, from the user's wallet.
+const (
+	daemonFunds    = 100_000 * 1_000_000_000 // 100,000 WAL at creation
+	daemonLowWater = 10_000 * 1_000_000_000  // topped up again below 10,000 WAL
+)
+
+// startDevnetDaemon starts the aggregator/publisher on address and returns
+// once it listens, so that client_config.yaml, written after this, still
+// means "everything is ready". address "off" starts nothing.
+//
+// The daemon signs with a wallet of its own, DIR/daemon-wallet.json
+// (created on the first run, funded from the user's wallet, reused on
+// resume): sharing the user's wallet would make the publisher's
+// transactions race the user's CLI for the same account's sequence
+// numbers. Its sub-wallets are derived from that wallet, and the Blob
+// objects of HTTP stores belong to it unless send_object_to says otherwise.
+func startDevnetDaemon(ctx context.Context, net *testnet.Network, dir, address, metrics string, log *slog.Logger) (url string, stop func(), err error) {
 	if address == "off" {
 		return "", func() {}, nil
 	}
-	srv, err := gateway.New(ctx, gateway.Config{Aggregator: true, Publisher: true, BindAddress: address, MetricsAddress: metrics},
-		gateway.Deps{Client: net.Client, Key: net.User, Logger: log})
+	keyPath := filepath.Join(dir, "daemon-wallet.json")
+	var key ed25519.PrivateKey
+	if fileExists(keyPath) {
+		key, err = wallet.Load(keyPath)
+	} else {
+		key, err = wallet.Create(keyPath)
+	}
 	if err != nil {
+		return "", nil, fmt.Errorf("devnet daemon wallet: %w", err)
+	}
+	c, err := client.New(ctx, net.Chain, chainclient.NewSigner(key), client.Config{})
+	if err != nil {
+		return "", nil, fmt.Errorf("devnet daemon: %w", err)
+	}
+	if bal, err := c.Balance(ctx); err != nil {
+		c.Close()
+		return "", nil, fmt.Errorf("devnet daemon wallet: %w", err)
+	} else if bal < daemonLowWater {
+		if err := net.Client.Transfer(ctx, wallet.Address(key), daemonFunds-bal); err != nil {
+			c.Close()
+			return "", nil, fmt.Errorf("funding the devnet daemon's wallet: %w", err)
+		}
+	}
+	srv, err := gateway.New(ctx, gateway.Config{Aggregator: true, Publisher: true, BindAddress: address, MetricsAddress: metrics},
+		gateway.Deps{Client: c, Key: key, Logger: log})
+	if err != nil {
+		c.Close()
 		return "", nil, fmt.Errorf("devnet daemon: %w", err)
 	}
 	if err := srv.Start(ctx); err != nil {
 		_ = srv.Close()
+		c.Close()
 		return "", nil, fmt.Errorf("devnet daemon: %w", err)
 	}
-	return "http://" + srv.Addr(), func() { _ = srv.Close() }, nil
+	return "http://" + srv.Addr(), func() { _ = srv.Close(); c.Close() }, nil
 }
 
 // checkFree fails if address is taken.

@@ -1,0 +1,80 @@
+package blocklist
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/walrus-go/walrus/blob"
+)
+
+func TestFormats(t *testing.T) {
+	a, b := blob.ID{1}, blob.ID{2}
+	for _, s := range []string{
+		"- " + a.String() + "\n- " + b.String() + " # comment\n", // Walrus's YAML
+		"[" + a.String() + ", " + b.String() + "]",
+		a.String() + "\n\n" + b.String() + "  # two\n", // one per line
+		"# header\n'" + a.String() + "'\n\"" + b.String() + "\"\n",
+	} {
+		ids, err := Parse([]byte(s))
+		if err != nil || len(ids) != 2 || !ids[a] || !ids[b] {
+			t.Fatalf("%q: %v %v", s, ids, err)
+		}
+	}
+	for _, bad := range []string{"- nope", "not-a-blob-id\n", "[1, 2]"} {
+		if _, err := Parse([]byte(bad)); !errors.Is(err, ErrSyntax) {
+			t.Fatalf("%q accepted: %v", bad, err)
+		}
+	}
+	if ids, err := Parse(nil); err != nil || ids == nil || len(ids) != 0 {
+		t.Fatalf("empty file: %v %v", ids, err)
+	}
+}
+
+func TestReload(t *testing.T) {
+	id, other := blob.ID{1, 2, 3}, blob.ID{4}
+	path := filepath.Join(t.TempDir(), "bl")
+	l, err := Load(path) // missing file: nothing blocked
+	if err != nil || l.Blocked(id) || l.Len() != 0 {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte(id.String()), 0o600)
+	added, changed, err := l.Reload()
+	if err != nil || !changed || len(added) != 1 || added[0] != id || !l.Blocked(id) {
+		t.Fatalf("reload: %v %v %v", added, changed, err)
+	}
+	if added, changed, err := l.Reload(); err != nil || changed || added != nil {
+		t.Fatalf("unchanged file reported a change: %v %v %v", added, changed, err)
+	}
+	// A bad file keeps the previous set.
+	os.WriteFile(path, []byte("garbage here\n"), 0o600)
+	if _, _, err := l.Reload(); err == nil || !l.Blocked(id) {
+		t.Fatalf("bad file: %v, still blocked %v", err, l.Blocked(id))
+	}
+	os.WriteFile(path, []byte("- "+id.String()+"\n- "+other.String()+"\n"), 0o600)
+	if added, _, err := l.Reload(); err != nil || len(added) != 1 || added[0] != other || len(l.IDs()) != 2 {
+		t.Fatalf("second reload: %v %v", added, err)
+	}
+	os.Remove(path)
+	if _, changed, err := l.Reload(); err != nil || !changed || l.Blocked(id) {
+		t.Fatalf("removed file: %v %v", changed, err)
+	}
+	var none *List
+	if none.Blocked(id) || none.Len() != 0 || none.IDs() != nil {
+		t.Fatal("nil list blocks")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	id := blob.ID{3}.String()
+	for _, s := range []string{"- " + id, "[" + id + "]", id + "\n# c\n", "", "- 1", "a: b", "\"" + id + "\"", "zz\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ids, err := Parse(data)
+		if err == nil && ids == nil {
+			t.Fatal("nil set without an error")
+		}
+	})
+}

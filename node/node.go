@@ -208,6 +208,11 @@ func (n *Node) Run(ctx context.Context) error {
 		return fmt.Errorf("node: epoch state: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	// Requests run under a context that ends when the node stops, so that
+	// long-polls (confirmations wait up to MaxConfirmationWait) return at
+	// once: Shutdown waits for active handlers but does not cancel them.
+	reqCtx, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	n.httpServer.BaseContext = func(net.Listener) context.Context { return reqCtx }
 	g.Go(func() error {
 		if err := n.httpServer.Serve(n.listener); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("node: serve: %w", err)
@@ -231,7 +236,12 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		stopRequests()
+		// A short grace, then Close: with the requests cancelled the
+		// handlers end at once, and net/http counts a dialled connection
+		// that never sent a request as busy for 5 s, which would hold a
+		// plain Shutdown that long. A write cut here was not acknowledged.
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if err := n.httpServer.Shutdown(sctx); err != nil {
 			n.httpServer.Close()

@@ -81,6 +81,11 @@ func (c Config) withDefaults() Config {
 	if c.MaxEpochsAhead == 0 {
 		c.MaxEpochsAhead = 53
 	}
+	// WALRUS_TESTNET_LOG=1 shows the warnings and errors of the nodes and the
+	// chain on stderr, for debugging a test.
+	if c.Logger == nil && os.Getenv("WALRUS_TESTNET_LOG") != "" {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	PublicPort int    `yaml:"public_port"`
 	// MetricsAddress is where Prometheus metrics are served ("" = off).
 	MetricsAddress string `yaml:"metrics_address"`
+	// PprofAddress is where Go's profiling endpoints (/debug/pprof/) are
+	// served ("" = off). Bind it to loopback: profiles reveal internals.
+	PprofAddress string `yaml:"pprof_address,omitempty"`
 	// BlocklistPath is a file of blob IDs the node neither stores nor serves.
 	BlocklistPath string `yaml:"blocklist_path,omitempty"`
 	// BlocklistReload is how often the blocklist file is checked for
@@ -135,9 +138,11 @@ func (c *Config) Validate() error {
 	if c.PublicPort < 0 || c.PublicPort > 65535 {
 		errs = append(errs, fmt.Errorf("node: public_port %d out of range", c.PublicPort))
 	}
-	if c.RESTAPIAddress != "" {
-		if _, _, err := net.SplitHostPort(c.RESTAPIAddress); err != nil {
-			errs = append(errs, fmt.Errorf("node: rest_api_address: %w", err))
+	for name, addr := range map[string]string{"rest_api_address": c.RESTAPIAddress, "metrics_address": c.MetricsAddress, "pprof_address": c.PprofAddress} {
+		if addr != "" {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				errs = append(errs, fmt.Errorf("node: %s: %w", name, err))
+			}
 		}
 	}
 	if c.CommissionRate > 10_000 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -220,19 +221,15 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	})
 	if n.registry != nil && n.cfg.MetricsAddress != "" {
-		ms := &http.Server{Addr: n.cfg.MetricsAddress, Handler: promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error {
-			if err := ms.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("node: metrics: %w", err)
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			return ms.Shutdown(sctx)
-		})
+		serveSide(ctx, g, "metrics", n.cfg.MetricsAddress, promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}))
+	}
+	if n.cfg.PprofAddress != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		serveSide(ctx, g, "pprof", n.cfg.PprofAddress, mux)
 	}
 	g.Go(func() error {
 		<-ctx.Done()
@@ -259,6 +256,23 @@ func (n *Node) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// serveSide runs a side server (metrics, profiling) in g until ctx ends.
+func serveSide(ctx context.Context, g *errgroup.Group, name, addr string, h http.Handler) {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("node: %s: %w", name, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
 }
 
 // Close releases the store and the listener. Call it after Run returned

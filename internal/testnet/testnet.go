@@ -178,8 +178,10 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 			return nil, err
 		}
 		if cfg.External[i] {
-			s.listener.Close()
-			s.listener = nil
+			if s.listener != nil { // nil when resumed
+				s.listener.Close()
+				s.listener = nil
+			}
 			continue
 		}
 		if err := n.StartNode(ctx, i); err != nil {

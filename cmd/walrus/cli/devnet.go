@@ -43,6 +43,7 @@ type devnetFlags struct {
 	processes     bool
 	daemon        string // address of the aggregator/publisher, or off
 	daemonMetrics string
+	pprofPort     int // node K profiles on 127.0.0.1:pprofPort+K
 }
 
 func newDevnetCmd(e *env) *cobra.Command {
@@ -81,6 +82,7 @@ derived from it; it listens before client_config.yaml is written.`,
 	fl.BoolVar(&f.processes, "processes", false, "run the storage nodes as separate processes")
 	fl.StringVar(&f.daemon, "daemon-address", DaemonAddress, "address of the aggregator/publisher daemon (off: none)")
 	fl.StringVar(&f.daemonMetrics, "daemon-metrics-address", DaemonMetricsAddress, "address of the daemon's Prometheus metrics (off: none)")
+	fl.IntVar(&f.pprofPort, "node-pprof-port", 0, "node K serves Go's profiling endpoints on 127.0.0.1:PORT+K (0: off)")
 	return cmd
 }
 
@@ -146,6 +148,11 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		// Walrus Mainnet's prices: 0.0001 WAL per unit (1 MiB encoded) per epoch, 20,000 FROST per unit written.
 		Genesis: func(g *chain.Genesis) { g.StoragePrice, g.WritePrice = 100_000, 20_000 }}
+	if f.pprofPort > 0 {
+		cfg.NodeConfig = func(i int, c *node.Config) {
+			c.PprofAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(f.pprofPort+i))
+		}
+	}
 	if f.processes {
 		cfg.External = map[int]bool{}
 		n := f.nodes

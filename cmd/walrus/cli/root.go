@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,8 @@ type env struct {
 	wallet         string // --wallet
 	// statusTimeout overrides the configuration's (blob-status --timeout).
 	statusTimeout time.Duration
+	cpuProfile    string   // --cpuprofile
+	profile       *os.File // the running CPU profile's file
 }
 
 // printJSON writes v as indented JSON on stdout.
@@ -64,7 +67,12 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if e.profile != nil {
+		pprof.StopCPUProfile()
+		e.profile.Close()
+	}
+	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintf(stderr, "walrus: %s\n", msg)
 		return 1
@@ -84,6 +92,22 @@ func newRoot(e *env) *cobra.Command {
 	pf.StringVar(&e.config, "config", "", "client_config.yaml (default: ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/, ~/.config/walrus/, ~/.walrus/)")
 	pf.StringVar(&e.context, "context", "", "context of the configuration (default: its default_context)")
 	pf.StringVar(&e.wallet, "wallet", "", "wallet file, a Sui keystore (default: the configuration's wallet_config.path)")
+	pf.StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if e.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(e.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		e.profile = f
+		return nil
+	}
 	root.AddCommand(
 		newBlobIDCmd(e),
 		newConvertBlobIDCmd(e),

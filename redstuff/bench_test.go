@@ -3,6 +3,7 @@ package redstuff
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/walrus-go/walrus/blob"
@@ -63,5 +64,48 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkEncodeStream: the streaming encoder from a file with its scratch
+// space in a temporary file (what a store of a file does), against Encode
+// of the same bytes in memory (the "memory" rows).
+func BenchmarkEncodeStream(b *testing.B) {
+	enc, _ := NewEncoder(blob.MustParams(1000))
+	for _, size := range []int{32 << 20, 256 << 20} {
+		data := randBytes(rand.New(rand.NewPCG(1, 2)), size)
+		src, err := os.CreateTemp(b.TempDir(), "blob")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := src.Write(data); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("file/"+benchName(size), func(b *testing.B) {
+			need, _ := enc.ScratchSize(uint64(size))
+			scratch, err := os.CreateTemp(b.TempDir(), "scratch")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer scratch.Close()
+			if err := scratch.Truncate(need); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, err := enc.EncodeStream(src, uint64(size), scratch, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("memory/"+benchName(size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, err := enc.Encode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		src.Close()
 	}
 }

@@ -128,11 +128,26 @@ func (e *Encoder) VerifySliver(s *Sliver, md *blob.Metadata) error {
 }
 
 // SliverHash is the Merkle root over the n symbols of the sliver's expansion
-// along the orthogonal code: the hash the metadata holds for it.
+// along the orthogonal code: the hash the metadata holds for it. Its
+// buffers come from the encoder's pool, so that verifying many slivers
+// (a node receiving uploads, a reader) does not allocate per sliver.
 func (e *Encoder) SliverHash(s *Sliver) merkle.Node {
-	exp := e.Expand(s)
-	leaves := make([]merkle.Node, e.p.N())
-	merkle.LeafHashes(leaves, exp, int(s.SymbolSize))
+	a, _ := e.arenas.Get().(*arena)
+	if a == nil {
+		a = new(arena)
+	}
+	defer e.arenas.Put(a)
+	sz := int(s.SymbolSize)
+	n := e.p.N()
+	// The expansion goes in a separate buffer from the shards (both are the
+	// arena's): scratch holds the n symbols, buf the packed shards.
+	exp := a.scratchBytes(n * sz)
+	e.expandInto(a, e.code(s.Type), sz, s.Data, exp)
+	if cap(a.leafBuf) < n {
+		a.leafBuf = make([]merkle.Node, n)
+	}
+	leaves := a.leafBuf[:n]
+	merkle.LeafHashes(leaves, exp, sz)
 	return merkle.Root(leaves)
 }
 
@@ -141,33 +156,29 @@ func (e *Encoder) SliverHash(s *Sliver) merkle.Node {
 // that is row i of the expanded matrix, for a secondary sliver j column j.
 func (e *Encoder) Expand(s *Sliver) []byte {
 	out := make([]byte, e.p.N()*int(s.SymbolSize))
-	e.expandMany(e.code(s.Type), int(s.SymbolSize), [][]byte{s.Data}, [][]byte{out})
+	var a arena
+	e.expandInto(&a, e.code(s.Type), int(s.SymbolSize), s.Data, out)
 	return out
 }
 
-// expandMany encodes several codewords of code at once: src[i] holds the k
-// symbols of codeword i and dst[i] receives its n symbols.
-func (e *Encoder) expandMany(code interface {
+// expandInto writes the n symbols of one codeword (its k symbols in src)
+// to dst, with the arena's shard buffers.
+func (e *Encoder) expandInto(a *arena, code interface {
 	K() int
 	R() int
 	Encode(o, r [][]byte) error
-}, s int, src, dst [][]byte) {
+}, s int, src, dst []byte) {
 	k, r := code.K(), code.R()
 	lay := newSymLayout(s)
-	var a arena
-	sh := a.shardSet(k+r, lay.packedLen(len(src)))
-	for c := range src {
-		for p := range k {
-			lay.pack(sh[p], c, src[c][p*s:(p+1)*s])
-		}
+	sh := a.shardSet(k+r, lay.packedLen(1))
+	for p := range k {
+		lay.pack(sh[p], 0, src[p*s:(p+1)*s])
 	}
 	if err := code.Encode(sh[:k], sh[k:]); err != nil {
 		panic(err)
 	}
-	for c := range src {
-		copy(dst[c][:k*s], src[c][:k*s])
-		for j := range r {
-			lay.unpack(dst[c][(k+j)*s:(k+j+1)*s], sh[k+j], c)
-		}
+	copy(dst[:k*s], src[:k*s])
+	for j := range r {
+		lay.unpack(dst[(k+j)*s:(k+j+1)*s], sh[k+j], 0)
 	}
 }

@@ -1,0 +1,476 @@
+package redstuff
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/merkle"
+)
+
+// Streaming encoding: the blob is read from an io.ReaderAt in blocks and the
+// parts of the expansion that are neither in the blob nor cheap to re-read
+// from it are spilled to a scratch space, so that memory does not grow with
+// the blob.
+//
+// Of the n primary slivers, rows 0..k_p-1 are rows of the blob and are read
+// from it; rows k_p..n-1 (the column code's parity, about 2x the blob) are
+// spilled. Of the n secondary slivers, columns 0..k_s-1 are columns of the
+// blob (read from it with one read per row and run of columns); columns
+// k_s..n-1 (the row code's parity, about half the blob) are spilled. The
+// scratch space therefore holds about 2.5x the blob:
+//
+//	[0, secBytes)              secondary slivers k_s..n-1, k_p·s bytes each
+//	[secBytes, +primBytes)     primary slivers k_p..n-1, k_s·s bytes each
+//
+// Two passes compute everything the metadata needs (every symbol of the n×n
+// expansion is hashed):
+//  1. rows, in blocks of whole rows (one read each): the row code extends
+//     each row to n symbols; the new symbols are spilled as the secondary
+//     slivers k_s..n-1 and every symbol of the row is hashed;
+//  2. columns, in blocks of columns: the column code extends each column to
+//     n symbols; the new symbols are hashed, and those of the systematic
+//     columns spilled as the primary slivers k_p..n-1. Each column's Merkle
+//     root is a secondary sliver hash; each row's, once all columns are
+//     done, a primary sliver hash.
+//
+// Spilling was chosen over recomputing the parity rows per node: the parity
+// rows are one third of the expansion and come out of the column pass one
+// column at a time, so recomputing them for a window of rows costs a whole
+// column pass per window, quadratic in the blob size for a fixed memory
+// budget, while spilling writes them once.
+
+// ReadWriterAt is random-access scratch space (a temporary file, or memory).
+type ReadWriterAt interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+// ScratchSize is the scratch space EncodeStream needs for a blob of size bytes.
+func (e *Encoder) ScratchSize(size uint64) (int64, error) {
+	s, err := e.p.SymbolSize(size)
+	if err != nil {
+		return 0, err
+	}
+	n, kp, ks := int64(e.p.N()), int64(e.p.PrimarySymbols()), int64(e.p.SecondarySymbols())
+	return (n-ks)*kp*int64(s) + (n-kp)*ks*int64(s), nil
+}
+
+// Stream is a blob encoded by EncodeStream: its metadata, and its slivers
+// readable from the blob and the scratch space. It is safe for concurrent
+// reads as long as src and scratch are (os.File is).
+type Stream struct {
+	Metadata   blob.MetadataWithID
+	SymbolSize int
+
+	src       io.ReaderAt
+	size      int64
+	scratch   io.ReaderAt
+	n, kp, ks int
+	s         int
+	secBytes  int64 // bytes of the spilled secondary slivers
+}
+
+// DefaultBlockBytes is the default size of the encoder's read blocks.
+const DefaultBlockBytes = 8 << 20
+
+// EncodeStream encodes the blob of size bytes that src holds, spilling into
+// scratch (at least ScratchSize bytes, written from offset 0). blockBytes
+// bounds each of the encoder's block buffers (0: DefaultBlockBytes); the
+// memory of an encode is about five blocks plus n²·32 bytes of leaf hashes
+// (32 MiB at n = 1000), whatever the blob's size. The result reads its
+// slivers from src and scratch, which must stay unchanged while it is used.
+func (e *Encoder) EncodeStream(src io.ReaderAt, size uint64, scratch ReadWriterAt, blockBytes int) (*Stream, error) {
+	return e.encodeStream(src, size, scratch, blockBytes, false)
+}
+
+// MetadataScratchSize is the scratch space MetadataStream needs: the
+// secondary slivers k_s..n-1 only, about half the blob.
+func (e *Encoder) MetadataScratchSize(size uint64) (int64, error) {
+	s, err := e.p.SymbolSize(size)
+	if err != nil {
+		return 0, err
+	}
+	n, kp, ks := int64(e.p.N()), int64(e.p.PrimarySymbols()), int64(e.p.SecondarySymbols())
+	return (n - ks) * kp * int64(s), nil
+}
+
+// MetadataStream computes the metadata and blob ID of the blob src holds,
+// as EncodeStream does, without spilling the primary slivers (scratch needs
+// only MetadataScratchSize bytes).
+func (e *Encoder) MetadataStream(src io.ReaderAt, size uint64, scratch ReadWriterAt, blockBytes int) (blob.MetadataWithID, error) {
+	x, err := e.encodeStream(src, size, scratch, blockBytes, true)
+	if err != nil {
+		return blob.MetadataWithID{}, err
+	}
+	return x.Metadata, nil
+}
+
+func (e *Encoder) encodeStream(src io.ReaderAt, size uint64, scratch ReadWriterAt, blockBytes int, metadataOnly bool) (*Stream, error) {
+	s, err := e.p.SymbolSize(size)
+	if err != nil {
+		return nil, err
+	}
+	if blockBytes <= 0 {
+		blockBytes = DefaultBlockBytes
+	}
+	n, kp, ks := e.p.N(), e.p.PrimarySymbols(), e.p.SecondarySymbols()
+	x := &Stream{SymbolSize: s, src: src, size: int64(size), scratch: scratch, n: n, kp: kp, ks: ks, s: s,
+		secBytes: int64(n-ks) * int64(kp) * int64(s)}
+	lp, _ := e.leaves.Get().(*[]merkle.Node)
+	if lp == nil {
+		lp = &[]merkle.Node{}
+		*lp = make([]merkle.Node, n*n)
+	}
+	defer e.leaves.Put(lp)
+	st := &streamEncode{e: e, x: x, lay: newSymLayout(s), leaves: *lp, scratch: scratch, block: blockBytes,
+		pairHashes: make([]blob.SliverPairMetadata, n), metadataOnly: metadataOnly}
+	arenas := e.getArenas()
+	defer e.putArenas(arenas)
+	if err := st.rows(arenas); err != nil {
+		return nil, err
+	}
+	if err := st.columns(arenas); err != nil {
+		return nil, err
+	}
+	parallelFor(e.workers, n, 1, func(_ int, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			st.pairHashes[r].Primary = merkle.Root(st.leaves[r*n : (r+1)*n])
+		}
+	})
+	md := blob.Metadata{EncodingType: blob.RS2, UnencodedLength: size, Hashes: st.pairHashes}
+	x.Metadata = blob.MetadataWithID{ID: md.ComputeID(), Metadata: md}
+	return x, nil
+}
+
+// streamEncode is the state of one EncodeStream.
+type streamEncode struct {
+	e          *Encoder
+	x          *Stream
+	lay        symLayout
+	leaves     []merkle.Node // n×n, row-major
+	pairHashes []blob.SliverPairMetadata
+	scratch    io.WriterAt
+	block      int
+	// metadataOnly skips spilling the primary slivers.
+	metadataOnly bool
+}
+
+// readBlob reads blob bytes at off into dst, zero-filling past the end of
+// the blob (the padding of the message matrix).
+func (x *Stream) readBlob(dst []byte, off int64) error {
+	n := 0
+	if off < x.size {
+		want := int(min(int64(len(dst)), x.size-off))
+		got, err := x.src.ReadAt(dst[:want], off)
+		if got < want {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("redstuff: reading the blob at %d: %w", off, err)
+		}
+		n = want
+	}
+	clear(dst[n:])
+	return nil
+}
+
+// rows is the first pass (see the overview above).
+func (st *streamEncode) rows(arenas []*arena) error {
+	x := st.x
+	n, kp, ks, s := x.n, x.kp, x.ks, x.s
+	rowLen := ks * s
+	rr := n - ks
+	rb := max(1, min(kp, st.block/rowLen)) // rows per block
+	in := make([]byte, rb*rowLen)
+	out := make([]byte, rb*rr*s) // the block's new symbols, column-major: column j's rb symbols together
+	for r0 := 0; r0 < kp; r0 += rb {
+		r1 := min(kp, r0+rb)
+		cnt := r1 - r0
+		if err := x.readBlob(in[:cnt*rowLen], int64(r0)*int64(rowLen)); err != nil {
+			return err
+		}
+		row := func(r int) []byte { return in[(r-r0)*rowLen : (r-r0+1)*rowLen] }
+		b := batch(cnt, st.e.workers, st.lay.stride)
+		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
+			a := arenas[w]
+			c := hi - lo
+			sh := a.shardSet(n, st.lay.packedLen(c))
+			src, par := sh[:ks], sh[ks:]
+			for col := range ks {
+				for i := lo; i < hi; i++ {
+					st.lay.pack(src[col], i-lo, row(r0 + i)[col*s:(col+1)*s])
+				}
+			}
+			if err := st.e.secondary.Encode(src, par); err != nil {
+				panic(err) // shapes are fixed by construction
+			}
+			syms := a.scratchBytes(rr * s)
+			for i := lo; i < hi; i++ {
+				r := r0 + i
+				for j := range rr {
+					sym := syms[j*s : (j+1)*s]
+					st.lay.unpack(sym, par[j], i-lo)
+					copy(out[(j*cnt+i)*s:(j*cnt+i+1)*s], sym)
+				}
+				merkle.LeafHashes(st.leaves[r*n:r*n+ks], row(r), s)
+				merkle.LeafHashes(st.leaves[r*n+ks:(r+1)*n], syms, s)
+			}
+		})
+		for j := range rr {
+			off := int64(j)*int64(kp*s) + int64(r0*s)
+			if _, err := st.scratch.WriteAt(out[j*cnt*s:(j+1)*cnt*s], off); err != nil {
+				return fmt.Errorf("redstuff: writing scratch: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// columns is the second pass: blocks of systematic columns (read from the
+// blob, one read per row) and then of parity columns (the spilled
+// secondary slivers, one read per column).
+func (st *streamEncode) columns(arenas []*arena) error {
+	x := st.x
+	n, kp, ks, s := x.n, x.kp, x.ks, x.s
+	cb := max(1, st.block/(kp*s)) // columns per block
+	in := make([]byte, kp*min(cb, n)*s)
+	var par []byte // parity rows of systematic columns, row-major in the block
+	if !st.metadataOnly {
+		par = make([]byte, (n-kp)*min(cb, ks)*s)
+	}
+	rowLen := int64(ks * s)
+	for c0, c1 := 0, 0; c0 < n; c0 = c1 {
+		c1 = min(n, c0+cb)
+		if c0 < ks {
+			c1 = min(c1, ks) // blocks do not straddle the systematic columns' end
+		}
+		cnt := c1 - c0
+		// sym(r, c) is symbol r of column c within the block.
+		var sym func(r, c int) []byte
+		if c0 < ks {
+			w := cnt * s
+			for r := range kp {
+				if err := x.readBlob(in[r*w:(r+1)*w], int64(r)*rowLen+int64(c0*s)); err != nil {
+					return err
+				}
+			}
+			sym = func(r, c int) []byte { o := r*w + (c-c0)*s; return in[o : o+s] }
+		} else {
+			w := kp * s
+			if _, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w)); err != nil {
+				return err
+			}
+			sym = func(r, c int) []byte { o := (c-c0)*w + r*s; return in[o : o+s] }
+		}
+		b := batch(cnt, st.e.workers, st.lay.stride)
+		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
+			a := arenas[w]
+			c := hi - lo
+			sh := a.shardSet(n, st.lay.packedLen(c))
+			src, out := sh[:kp], sh[kp:]
+			for r := range kp {
+				for i := lo; i < hi; i++ {
+					st.lay.pack(src[r], i-lo, sym(r, c0+i))
+				}
+			}
+			if err := st.e.primary.Encode(src, out); err != nil {
+				panic(err)
+			}
+			rr := n - kp
+			syms := a.scratchBytes(rr * c * s)
+			for j := range rr {
+				row := syms[j*c*s : (j+1)*c*s]
+				st.lay.unpackMany(row, out[j], 0, c)
+				i := kp + j
+				merkle.LeafHashes(st.leaves[i*n+c0+lo:i*n+c0+hi], row, s)
+				if c0 < ks && !st.metadataOnly {
+					copy(par[(j*cnt+lo)*s:(j*cnt+hi)*s], row)
+				}
+			}
+			if cap(a.leafBuf) < n {
+				a.leafBuf = make([]merkle.Node, n)
+			}
+			col := a.leafBuf[:n]
+			for cc := c0 + lo; cc < c0+hi; cc++ {
+				for r := range n {
+					col[r] = st.leaves[r*n+cc]
+				}
+				st.pairHashes[n-1-cc].Secondary = merkle.Root(col)
+			}
+		})
+		if c0 < ks && !st.metadataOnly {
+			for j := range n - kp {
+				off := x.secBytes + int64(j)*rowLen + int64(c0*s)
+				if _, err := st.scratch.WriteAt(par[j*cnt*s:(j+1)*cnt*s], off); err != nil {
+					return fmt.Errorf("redstuff: writing scratch: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readFull reads len(dst) bytes at off.
+func readFull(r io.ReaderAt, dst []byte, off int64) (int, error) {
+	got, err := r.ReadAt(dst, off)
+	if got == len(dst) {
+		return got, nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return got, fmt.Errorf("redstuff: reading scratch at %d: %w", off, err)
+}
+
+// SliverLen is the data length of a sliver of type t.
+func (x *Stream) SliverLen(t blob.SliverType) int {
+	if t == blob.Primary {
+		return x.ks * x.s
+	}
+	return x.kp * x.s
+}
+
+// N is the number of sliver pairs.
+func (x *Stream) N() int { return x.n }
+
+// ReadSlivers reads the data of the slivers of type t with the given
+// indices into dst (dst[i] receives sliver idx[i] and must be SliverLen(t)
+// bytes). Runs of consecutive systematic secondary slivers (columns of the
+// blob) are gathered with one read per row of the blob, so callers should
+// ask for many at once.
+func (x *Stream) ReadSlivers(t blob.SliverType, idx []int, dst [][]byte) error {
+	if len(idx) != len(dst) {
+		return errors.New("redstuff: ReadSlivers: indices and buffers differ in number")
+	}
+	l := x.SliverLen(t)
+	for i, j := range idx {
+		if j < 0 || j >= x.n {
+			return fmt.Errorf("%w: sliver index %d, n = %d", ErrSliverShape, j, x.n)
+		}
+		if len(dst[i]) != l {
+			return fmt.Errorf("redstuff: ReadSlivers: buffer of %d bytes for a sliver of %d", len(dst[i]), l)
+		}
+	}
+	if t == blob.Primary {
+		for i, j := range idx {
+			var err error
+			if j < x.kp {
+				err = x.readBlob(dst[i], int64(j)*int64(l))
+			} else {
+				_, err = readFull(x.scratch, dst[i], x.secBytes+int64(j-x.kp)*int64(l))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var cols []int // positions in idx of systematic columns
+	for i, j := range idx {
+		if j >= x.ks {
+			if _, err := readFull(x.scratch, dst[i], int64(j-x.ks)*int64(l)); err != nil {
+				return err
+			}
+			continue
+		}
+		cols = append(cols, i)
+	}
+	return x.readColumns(idx, dst, cols)
+}
+
+// readColumns gathers systematic columns: for every run of consecutive
+// column indices, one read per blob row covers the whole run.
+func (x *Stream) readColumns(idx []int, dst [][]byte, cols []int) error {
+	s := x.s
+	rowLen := int64(x.ks * s)
+	var buf []byte
+	for len(cols) > 0 {
+		// A run: positions whose column indices increase by one.
+		lo := idx[cols[0]]
+		run := 1
+		for run < len(cols) && idx[cols[run]] == lo+run {
+			run++
+		}
+		// Runs in descending order (pairs ascending map to columns descending).
+		if run == 1 {
+			for run < len(cols) && idx[cols[run]] == lo-run {
+				run++
+			}
+			if run > 1 {
+				lo = idx[cols[run-1]]
+			}
+		}
+		w := run * s
+		if cap(buf) < w {
+			buf = make([]byte, w)
+		}
+		b := buf[:w]
+		for r := range x.kp {
+			if err := x.readBlob(b, int64(r)*rowLen+int64(lo*s)); err != nil {
+				return err
+			}
+			for k := range run {
+				p := cols[k]
+				c := idx[p] - lo
+				copy(dst[p][r*s:(r+1)*s], b[c*s:(c+1)*s])
+			}
+		}
+		cols = cols[run:]
+	}
+	return nil
+}
+
+// SliverLen is the data length of a sliver of type t.
+func (x *Encoded) SliverLen(t blob.SliverType) int {
+	if t == blob.Primary {
+		return x.ks * x.SymbolSize
+	}
+	return x.kp * x.SymbolSize
+}
+
+// N is the number of sliver pairs.
+func (x *Encoded) N() int { return x.n }
+
+// ReadSlivers copies the data of the slivers of type t with the given
+// indices into dst, as Stream.ReadSlivers does.
+func (x *Encoded) ReadSlivers(t blob.SliverType, idx []int, dst [][]byte) error {
+	if len(idx) != len(dst) {
+		return errors.New("redstuff: ReadSlivers: indices and buffers differ in number")
+	}
+	for i, j := range idx {
+		if j < 0 || j >= x.n {
+			return fmt.Errorf("%w: sliver index %d, n = %d", ErrSliverShape, j, x.n)
+		}
+		d := x.Sliver(t, j).Data
+		if len(dst[i]) != len(d) {
+			return fmt.Errorf("redstuff: ReadSlivers: buffer of %d bytes for a sliver of %d", len(dst[i]), len(d))
+		}
+		copy(dst[i], d)
+	}
+	return nil
+}
+
+// MemScratch is scratch space in memory, for blobs small enough to keep.
+type MemScratch []byte
+
+// ReadAt implements io.ReaderAt.
+func (m MemScratch) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// WriteAt implements io.WriterAt; it never grows the space.
+func (m MemScratch) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(m)) {
+		return 0, fmt.Errorf("redstuff: scratch write of %d bytes at %d beyond its %d bytes", len(p), off, len(m))
+	}
+	return copy(m[off:], p), nil
+}

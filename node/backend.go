@@ -129,10 +129,19 @@ func (b *backend) HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, 
 	return ok, nil
 }
 
-// PutSliver implements nodeapi.Store. Under the blob's lock it checks that
-// the blob is still registered, so that an upload racing with the blob's
-// deletion leaves nothing behind.
+// PutSliver implements nodeapi.Store.
 func (b *backend) PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error {
+	return b.PutSlivers(id, []nodeapi.ShardSliver{{Shard: shard, Sliver: s}})
+}
+
+// PutSlivers implements nodeapi.Store, in one write to the store. Under the
+// blob's lock it checks that the blob is still registered and not invalid,
+// so that an upload racing with the blob's deletion leaves nothing behind
+// (the slivers are then dropped without an error).
+func (b *backend) PutSlivers(id blob.ID, slivers []nodeapi.ShardSliver) error {
+	if len(slivers) == 0 {
+		return nil
+	}
 	mu := b.n.lock(id)
 	mu.Lock()
 	defer mu.Unlock()
@@ -143,10 +152,14 @@ func (b *backend) PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error 
 	if info.Invalid != nil || !info.Live(b.n.view.Epoch()) {
 		return nil // deleted meanwhile: nothing to keep
 	}
-	if err := b.n.store.PutSliver(shard, id, s); err != nil {
+	ss := make([]store.ShardSliver, len(slivers))
+	for i, x := range slivers {
+		ss[i] = store.ShardSliver{Shard: x.Shard, Sliver: x.Sliver}
+	}
+	if err := b.n.store.PutSlivers(id, ss); err != nil {
 		return err
 	}
-	b.n.metrics.slivers.WithLabelValues("upload").Inc()
+	b.n.metrics.slivers.WithLabelValues("upload").Add(float64(len(slivers)))
 	return nil
 }
 

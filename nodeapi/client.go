@@ -106,6 +106,43 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return resp.StatusCode, b, nil
 }
 
+// getInto GETs path and reads a successful answer into buf, which must be
+// large enough (a larger answer is ErrResponse); it returns the bytes read
+// (aliasing buf).
+func (c *Client) getInto(ctx context.Context, path string, buf []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return nil, err
+		}
+		return nil, parseError(resp.StatusCode, b)
+	}
+	if resp.ContentLength > int64(len(buf)) {
+		return nil, fmt.Errorf("%w: GET %s: answer of %d bytes above %d", ErrResponse, path, resp.ContentLength, len(buf))
+	}
+	n, err := io.ReadFull(resp.Body, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	var one [1]byte
+	if k, _ := resp.Body.Read(one[:]); k > 0 {
+		return nil, fmt.Errorf("%w: GET %s: answer above %d bytes", ErrResponse, path, len(buf))
+	}
+	return buf[:n], nil
+}
+
 // decodeSuccess reads the JSON success envelope.
 func decodeSuccess[T any](b []byte) (T, error) {
 	var env success[T]
@@ -178,10 +215,47 @@ func (c *Client) Sliver(ctx context.Context, id blob.ID, pair int, t blob.Sliver
 	return &s, nil
 }
 
+// SliverInto fetches the sliver of type t of a sliver pair into buf (which
+// must hold its BCS form: the data plus up to 9 bytes); the sliver's data
+// aliases buf. The caller must verify it against the metadata.
+func (c *Client) SliverInto(ctx context.Context, id blob.ID, pair int, t blob.SliverType, buf []byte) (*redstuff.Sliver, error) {
+	b, err := c.getInto(ctx, sliverPath(id, pair, t), buf)
+	if err != nil {
+		return nil, err
+	}
+	s, err := parseSliver(b, t)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sliver: %w", ErrResponse, err)
+	}
+	return &s, nil
+}
+
 // PutSliver stores a sliver of pair on the node. It returns the HTTP code.
 func (c *Client) PutSliver(ctx context.Context, id blob.ID, pair int, s *redstuff.Sliver, pending bool) (int, error) {
 	code, _, err := c.do(ctx, http.MethodPut, sliverPath(id, pair, s.Type), pendingQuery(pending), s.MarshalBCS(), 64<<10)
 	return code, err
+}
+
+// PutSliverBatch stores the slivers of a batch (built with SliverBatch) of
+// one blob on the node, all of them or none; with pending, the node
+// buffers them if it has not seen the registration yet. The body is sent
+// from the batch's buffer, with its Content-Length. A refusal is an *Error
+// whose Frame names the failed frame, when one did.
+func (c *Client) PutSliverBatch(ctx context.Context, id blob.ID, batch *SliverBatch, pending bool) (BatchResult, error) {
+	body := batch.Bytes()
+	if body == nil {
+		body = []byte{} // an empty batch is sent (and refused), not a missing body
+	}
+	code, b, err := c.do(ctx, http.MethodPut, blobPath(id, "/slivers"), pendingQuery(pending), body, 64<<10)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	res, err := decodeSuccess[BatchResult](b)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	res.Code = code
+	return res, nil
 }
 
 // SliverStatus asks whether the node holds a sliver.

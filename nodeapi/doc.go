@@ -28,6 +28,20 @@
 //     proofs) share a semaphore; a request waits briefly for it and is
 //     otherwise refused with 503 UNAVAILABLE.
 //
+// One route is ours, not Walrus's: PUT /v1/blobs/{blob_id}/slivers takes a
+// "sliver batch v1" body (batch.go; SliverBatch builds it, BatchReader
+// reads it) with many slivers of one blob, so that a writer at n = 1000
+// sends one request per node instead of one per sliver. The batch is all
+// or nothing; each frame gets the single PUT's checks, the error names the
+// first failed frame (ErrorInfo metadata frame, pairIndex, sliverType), and
+// frames are verified in parallel while the body is still arriving. It
+// needs a Content-Length (411 LENGTH_REQUIRED), is bounded by
+// MaxBatchBytes (413, HTTP's own code: the route need not follow Walrus's
+// table), a format error is INVALID_BATCH and a body cut off midway is
+// INCOMPLETE_BODY, both 400. Upload bodies, batched or single, take room
+// under a node-wide MaxUploadBytesInFlight before they are read, and wait
+// at most UploadWait for it (503 UNAVAILABLE).
+//
 // The server consumes small interfaces (Store, Chain, Blocklist,
 // HealthSource) that the node implements; it starts no goroutines.
 package nodeapi

@@ -39,6 +39,9 @@ const (
 	ReasonBodyTooLarge         = "BODY_TOO_LARGE"               // request body above the endpoint's limit
 	ReasonNotFound             = "NOT_FOUND"                    // no such endpoint
 	ReasonInvalidObjectID      = "INVALID_OBJECT_ID"            // a path object ID that does not parse
+	ReasonInvalidBatch         = "INVALID_BATCH"                // a sliver batch that breaks its format (magic, count, type, duplicate, trailing bytes)
+	ReasonIncompleteBody       = "INCOMPLETE_BODY"              // a body that ends before its Content-Length or before the batch it announces
+	ReasonLengthRequired       = "LENGTH_REQUIRED"              // a batch without a Content-Length
 	reasonUnexpectedHTTPStatus = "UNEXPECTED_HTTP_STATUS"       // client side: a body that is not AIP-193
 )
 
@@ -170,6 +173,35 @@ func errInvalidBlob(ev EventID) *Error {
 func errBodyTooLarge(limit int64) *Error {
 	return newError("SIZE_EXCEEDED", ReasonBodyTooLarge, fmt.Sprintf("the request body is larger than %d bytes", limit),
 		map[string]any{"limit": limit})
+}
+
+// errBatchTooLarge is HTTP's own 413: the batch route is ours, not
+// Walrus's, so it need not keep to Walrus's table (which pairs
+// SIZE_EXCEEDED with 403).
+func errBatchTooLarge(limit int64) *Error {
+	e := errBodyTooLarge(limit)
+	e.Code = http.StatusRequestEntityTooLarge
+	return e
+}
+
+func errLengthRequired() *Error {
+	e := newError("INVALID_ARGUMENT", ReasonLengthRequired, "a sliver batch needs a Content-Length", nil)
+	e.Code = http.StatusLengthRequired
+	return e
+}
+
+// Frame returns the batch frame an error of PUT /v1/blobs/{blob_id}/slivers
+// names (metadata "frame"), if any.
+func (e *Error) Frame() (frame int, ok bool) {
+	switch v := e.Metadata["frame"].(type) {
+	case int:
+		return v, true
+	case float64:
+		if v >= 0 && v == float64(int(v)) {
+			return int(v), true
+		}
+	}
+	return 0, false
 }
 
 func errUnavailable() *Error {

@@ -97,6 +97,20 @@ func (m *memStore) PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error
 	return nil
 }
 
+// PutSlivers stores several slivers in one write.
+func (m *memStore) PutSlivers(id blob.ID, slivers []nodeapi.ShardSliver) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range slivers {
+		c := *x.Sliver
+		c.Data = bytes.Clone(x.Sliver.Data)
+		m.slivers[sk(x.Shard, c.Type, id)] = &c
+	}
+	m.puts++
+	m.unsynced++
+	return nil
+}
+
 // Sync marks every write durable.
 func (m *memStore) Sync() error {
 	m.mu.Lock()

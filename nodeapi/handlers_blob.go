@@ -173,9 +173,10 @@ func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, er
 }
 
 // putSliver checks, in order: parameters, blocklist, shard assignment,
-// registration (or pending), metadata, body size, decoding, the sliver's
-// index against the pair, verification against the metadata; then stores,
-// buffers or answers that it is already stored.
+// registration (or pending), metadata, body size, room for the body under
+// MaxUploadBytesInFlight, decoding, the sliver's index against the pair,
+// verification against the metadata; then stores, buffers or answers that
+// it is already stored.
 func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
 	id, pair, t, err := s.sliverParams(r)
 	if err != nil {
@@ -211,6 +212,18 @@ func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if r.ContentLength > limit {
+		return errBodyTooLarge(limit)
+	}
+	weight := limit
+	if r.ContentLength >= 0 {
+		weight = r.ContentLength
+	}
+	release, err := s.acquireUpload(r.Context(), weight)
+	if err != nil {
+		return err
+	}
+	defer release()
 	body, err := readBody(w, r, limit)
 	if err != nil {
 		return err

@@ -510,7 +510,7 @@ func TestBlobStatusHealthDocsAndUnknown(t *testing.T) {
 	}
 	routes := map[string][]string{
 		nodeapi.RouteMetadata: {"get", "put"}, nodeapi.RouteMetadataStatus: {"get"}, nodeapi.RouteSliver: {"get", "put"},
-		nodeapi.RouteSliverStatus: {"get"}, nodeapi.RoutePermanentConfirm: {"get"}, nodeapi.RouteDeletableConfirm: {"get"},
+		nodeapi.RouteSlivers: {"put"}, nodeapi.RouteSliverStatus: {"get"}, nodeapi.RoutePermanentConfirm: {"get"}, nodeapi.RouteDeletableConfirm: {"get"},
 		nodeapi.RouteRecoverySymbols: {"get"}, nodeapi.RouteDecodingSymbols: {"get"}, nodeapi.RouteInconsistency: {"post"},
 		nodeapi.RouteBlobStatus: {"get"}, nodeapi.RouteHealth: {"get"}, nodeapi.RouteAPIDocs: {"get"},
 	}
@@ -600,6 +600,9 @@ type failingStore struct{ *memStore }
 
 func (failingStore) PutMetadata(*blob.MetadataWithID) error { return errors.New("disk on fire") }
 func (failingStore) PutSliver(uint16, blob.ID, *redstuff.Sliver) error {
+	return errors.New("disk on fire")
+}
+func (failingStore) PutSlivers(blob.ID, []nodeapi.ShardSliver) error {
 	return errors.New("disk on fire")
 }
 

@@ -13,6 +13,9 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	bytesIn   *prometheus.CounterVec
 	bytesOut  *prometheus.CounterVec
+	batchSize prometheus.Histogram // slivers per accepted batch
+	verify    prometheus.Histogram // seconds to verify a batch's frames
+	inFlight  prometheus.Gauge     // upload body bytes held
 	observing bool
 }
 
@@ -29,8 +32,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Request body bytes received by route."}, []string{"route"}),
 		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "walrus_node_http_response_bytes_total",
 			Help: "Response body bytes sent by route."}, []string{"route"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "walrus_node_sliver_batch_slivers",
+			Help: "Slivers per sliver batch whose frames all verified.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		verify: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "walrus_node_sliver_batch_verify_seconds",
+			Help:    "Time from handing a sliver batch's first frame to the verifiers to its last frame verified, for batches whose frames all verified (overlaps reading the body).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "walrus_node_upload_bytes_in_flight",
+			Help: "Bytes of sliver upload bodies (batches and single slivers) the node holds, bounded by max_upload_bytes_in_flight."}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.batchSize, m.verify, m.inFlight} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -46,4 +56,17 @@ func (m *metrics) observe(route string, code int, d time.Duration, in, out int64
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 	m.bytesIn.WithLabelValues(route).Add(float64(in))
 	m.bytesOut.WithLabelValues(route).Add(float64(out))
+}
+
+func (m *metrics) uploadBytes(delta int64) {
+	if m.observing {
+		m.inFlight.Add(float64(delta))
+	}
+}
+
+func (m *metrics) batch(slivers int, verify time.Duration) {
+	if m.observing {
+		m.batchSize.Observe(float64(slivers))
+		m.verify.Observe(verify.Seconds())
+	}
 }

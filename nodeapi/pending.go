@@ -104,6 +104,36 @@ func (c *pendingCache) putSliver(id blob.ID, shard uint16, s *redstuff.Sliver) e
 	return nil
 }
 
+// putSlivers buffers slivers of one blob, all of them or (errSaturated)
+// none. Slivers already buffered are kept as they are.
+func (c *pendingCache) putSlivers(id blob.ID, slivers []ShardSliver) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expireLocked()
+	old := c.blobs[id]
+	var size int64
+	for _, x := range slivers {
+		if old == nil || old.slivers[sliverKey{x.Shard, x.Sliver.Type}] == nil {
+			size += int64(len(x.Sliver.Data) + 16)
+		}
+	}
+	p, err := c.entryLocked(id, size)
+	if err != nil {
+		return err
+	}
+	for _, x := range slivers {
+		k := sliverKey{x.Shard, x.Sliver.Type}
+		if p.slivers[k] != nil {
+			continue
+		}
+		p.slivers[k] = x.Sliver
+		n := int64(len(x.Sliver.Data) + 16)
+		p.bytes += n
+		c.bytes += n
+	}
+	return nil
+}
+
 func (c *pendingCache) metadata(id blob.ID) *blob.MetadataWithID {
 	c.mu.Lock()
 	defer c.mu.Unlock()

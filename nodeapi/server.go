@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
@@ -40,6 +41,11 @@ type Store interface {
 	// PutSliver stores a verified sliver for a shard; it is durable after
 	// the next Sync.
 	PutSliver(shard uint16, id blob.ID, s *redstuff.Sliver) error
+	// PutSlivers stores verified slivers of one blob; they are durable
+	// after the next Sync. The slivers' data belongs to the caller again
+	// when it returns (the server reuses the buffers): the store copies
+	// what it keeps.
+	PutSlivers(id blob.ID, slivers []ShardSliver) error
 	// Sync makes every earlier write durable. The server calls it before
 	// it signs a confirmation: a signature is the node's promise that the
 	// slivers are stored, so it must never precede their durability, while
@@ -47,6 +53,12 @@ type Store interface {
 	// instead of one per sliver keeps a store at n = 1000 from waiting on
 	// thousands of fsyncs.
 	Sync() error
+}
+
+// ShardSliver is a sliver with the shard that holds it.
+type ShardSliver struct {
+	Shard  uint16
+	Sliver *redstuff.Sliver
 }
 
 // Chain is the node's view of the chain: its committee position and what
@@ -127,6 +139,16 @@ type Config struct {
 	// MaxSymbolIDs bounds the symbol IDs of one recoverySymbols request;
 	// default 4096.
 	MaxSymbolIDs int `yaml:"max_symbol_ids"`
+	// MaxBatchBytes bounds the body of a sliver batch (PUT
+	// /v1/blobs/{blob_id}/slivers); larger ones are refused with 413.
+	// Default 64 MiB; at most MaxUploadBytesInFlight.
+	MaxBatchBytes int64 `yaml:"max_batch_bytes"`
+	// MaxUploadBytesInFlight bounds the request bodies of sliver uploads
+	// (batches and single slivers) the node holds at once; default 512 MiB.
+	MaxUploadBytesInFlight int64 `yaml:"max_upload_bytes_in_flight"`
+	// UploadWait is how long an upload waits for room under
+	// MaxUploadBytesInFlight before it is refused with 503; default 10s.
+	UploadWait time.Duration `yaml:"upload_wait"`
 }
 
 // PendingConfig bounds the pending cache.
@@ -162,6 +184,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxSymbolIDs == 0 {
 		c.MaxSymbolIDs = 4096
 	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = 64 << 20
+	}
+	if c.MaxUploadBytesInFlight == 0 {
+		c.MaxUploadBytesInFlight = 512 << 20
+	}
+	if c.UploadWait == 0 {
+		c.UploadWait = 10 * time.Second
+	}
 	return c
 }
 
@@ -181,6 +212,14 @@ func (c *Config) Validate() error {
 	neg("symbol_wait", c.SymbolWait < 0)
 	neg("max_symbol_response", c.MaxSymbolResponse < 0)
 	neg("max_symbol_ids", c.MaxSymbolIDs < 0)
+	neg("max_batch_bytes", c.MaxBatchBytes < 0)
+	neg("max_upload_bytes_in_flight", c.MaxUploadBytesInFlight < 0)
+	neg("upload_wait", c.UploadWait < 0)
+	// A batch larger than the room for all uploads could never get in.
+	if d := c.withDefaults(); d.MaxBatchBytes > d.MaxUploadBytesInFlight && c.MaxBatchBytes >= 0 && c.MaxUploadBytesInFlight >= 0 {
+		errs = append(errs, fmt.Errorf("nodeapi: max_batch_bytes (%d) must not exceed max_upload_bytes_in_flight (%d)",
+			d.MaxBatchBytes, d.MaxUploadBytesInFlight))
+	}
 	return errors.Join(errs...)
 }
 
@@ -207,6 +246,8 @@ type Server struct {
 	enc     *redstuff.Encoder
 	pending *pendingCache
 	symbols chan struct{}
+	uploads *semaphore.Weighted // bytes of upload bodies held
+	bufs    bufPool             // sliver batch frames
 	metrics *metrics
 	mux     *http.ServeMux
 
@@ -236,7 +277,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, enc: enc,
-		pending: newPendingCache(cfg.Pending, deps.Now), symbols: make(chan struct{}, cfg.SymbolConcurrency)}
+		pending: newPendingCache(cfg.Pending, deps.Now), symbols: make(chan struct{}, cfg.SymbolConcurrency),
+		uploads: semaphore.NewWeighted(cfg.MaxUploadBytesInFlight)}
 	s.mu.registered = make(chan struct{})
 	if s.metrics, err = newMetrics(deps.Registerer); err != nil {
 		return nil, err
@@ -253,6 +295,7 @@ const (
 	RouteMetadata          = "/v1/blobs/{blob_id}/metadata"
 	RouteMetadataStatus    = "/v1/blobs/{blob_id}/metadata/status"
 	RouteSliver            = "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}"
+	RouteSlivers           = "/v1/blobs/{blob_id}/slivers" // ours: a sliver batch
 	RouteSliverStatus      = "/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}/status"
 	RoutePermanentConfirm  = "/v1/blobs/{blob_id}/confirmation/permanent"
 	RouteDeletableConfirm  = "/v1/blobs/{blob_id}/confirmation/deletable/{object_id}"
@@ -279,6 +322,7 @@ func (s *Server) routes() {
 	route("GET", RouteMetadataStatus, s.getMetadataStatus)
 	route("GET", RouteSliver, s.getSliver)
 	route("PUT", RouteSliver, s.putSliver)
+	route("PUT", RouteSlivers, s.putSlivers)
 	route("GET", RouteSliverStatus, s.getSliverStatus)
 	route("GET", RoutePermanentConfirm, s.getConfirmation)
 	route("GET", RouteDeletableConfirm, s.getConfirmation)
@@ -447,6 +491,22 @@ func (s *Server) acquireSymbols(ctx context.Context) (release func(), err error)
 	}
 }
 
+// acquireUpload takes room for an upload body of n bytes under
+// MaxUploadBytesInFlight, waiting at most UploadWait.
+func (s *Server) acquireUpload(ctx context.Context, n int64) (release func(), err error) {
+	n = min(max(n, 0), s.cfg.MaxUploadBytesInFlight)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.UploadWait)
+	defer cancel()
+	if err := s.uploads.Acquire(ctx, n); err != nil {
+		return nil, errUnavailable()
+	}
+	s.metrics.uploadBytes(n)
+	return func() {
+		s.metrics.uploadBytes(-n)
+		s.uploads.Release(n)
+	}, nil
+}
+
 // Registered tells the server that a blob's registration has been recorded:
 // its pending data is stored and confirmation requests waiting for it wake
 // up. The node calls it after persisting a BlobRegistered event.
@@ -487,12 +547,15 @@ func (s *Server) flushPending(id blob.ID) {
 			}
 		}
 	}
+	var slivers []ShardSliver
 	for k, sl := range p.slivers {
-		if !s.deps.Chain.Owns(k.shard) {
-			continue
+		if s.deps.Chain.Owns(k.shard) {
+			slivers = append(slivers, ShardSliver{Shard: k.shard, Sliver: sl})
 		}
-		if err := s.deps.Store.PutSliver(k.shard, id, sl); err != nil {
-			s.log.Error("storing pending sliver", "blob_id", id, "shard", k.shard, "err", err)
+	}
+	if len(slivers) > 0 {
+		if err := s.deps.Store.PutSlivers(id, slivers); err != nil {
+			s.log.Error("storing pending slivers", "blob_id", id, "slivers", len(slivers), "err", err)
 		}
 	}
 }

@@ -66,6 +66,15 @@ type Config struct {
 	// ConfirmationWait is how long a node may wait for the registration
 	// before confirming (the long-poll; default 5s).
 	ConfirmationWait time.Duration `yaml:"confirmation_wait"`
+	// MemoryBudget is the memory a store or read aims to stay within
+	// (default 512 MiB): it sizes the encoder's and decoder's buffers and
+	// the uploads in flight, and decides whether scratch space stays in
+	// memory or goes to a temporary file. Memory does not grow with the
+	// blob's size beyond it.
+	MemoryBudget int64 `yaml:"memory_budget"`
+	// TempDir is where scratch space and spooled streams go (default: the
+	// system's temporary directory).
+	TempDir string `yaml:"temp_dir"`
 	// HTTP is the client for storage nodes (nil: one of the client's own).
 	HTTP *http.Client `yaml:"-"`
 }
@@ -92,6 +101,9 @@ func (c Config) withDefaults() Config {
 	if c.ConfirmationWait == 0 {
 		c.ConfirmationWait = 5 * time.Second
 	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
 	if c.HTTP == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
@@ -108,6 +120,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxDataInFlight < 0 {
 		errs = append(errs, errors.New("client: max_data_in_flight must not be negative"))
+	}
+	if c.MemoryBudget < 0 || c.MemoryBudget > 0 && c.MemoryBudget < 64<<20 {
+		errs = append(errs, errors.New("client: memory_budget must be at least 64 MiB"))
 	}
 	if c.NodeTimeout < 0 || c.ConfirmationWait < 0 || c.StatusTimeout < 0 {
 		errs = append(errs, errors.New("client: timeouts must not be negative"))
@@ -129,6 +144,8 @@ type Client struct {
 	claimed map[chain.ObjectID]bool
 	// planMu orders listing owned Storage and claiming from it (plan.go).
 	planMu sync.Mutex
+	// bufs are reusable buffers by capacity: *sync.Pool of *[]byte.
+	bufs sync.Map
 
 	// tails are the background uploads still running (see Store).
 	tails struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sync"
 
@@ -22,60 +21,15 @@ type ReadOptions struct {
 	Consistency redstuff.Consistency
 	// Progress, if set, is told about the phases and the slivers read.
 	Progress func(Progress)
+	// MemoryBudget bounds the memory of the read (0: the client's
+	// Config.MemoryBudget): slivers fetched ahead, decoder blocks, and
+	// slivers kept in memory rather than in a temporary file.
+	MemoryBudget int64
 }
 
 // Read returns a blob's bytes with the default consistency check (see ReadWith).
 func (c *Client) Read(ctx context.Context, id blob.ID) ([]byte, error) {
 	return c.ReadWith(ctx, id, ReadOptions{})
-}
-
-// ReadWith returns a blob's bytes: the chain tells whether the blob ID was
-// invalidated; metadata comes from the first node whose answer verifies
-// against the blob ID; then primary slivers (each verified) from the nodes
-// holding them until k_p, decoded and checked. During an epoch change,
-// shards not yet available from their new owner are read from the
-// previous one. Errors: ErrBlobNotFound, ErrBlobInvalid, ErrBlobBlocked,
-// ErrNotEnoughSlivers.
-func (c *Client) ReadWith(ctx context.Context, id blob.ID, opts ReadOptions) ([]byte, error) {
-	p := newReporter(opts.Progress)
-	st, err := c.chain.BlobStatus(ctx, id)
-	if err == nil && st.Invalid {
-		return nil, fmt.Errorf("%w: %s was declared invalid on chain", ErrBlobInvalid, id)
-	}
-	cur, prev, err := c.Committees(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.phase(PhaseMetadata)
-	md, err := c.Metadata(ctx, id, cur, prev)
-	if err != nil {
-		return nil, err
-	}
-	slivers, err := c.primarySlivers(ctx, md, cur, prev, p)
-	if err != nil {
-		return nil, err
-	}
-	p.phase(PhaseDecode)
-	data, err := c.enc.Decode(md, slivers, opts.Consistency)
-	if errors.Is(err, redstuff.ErrInconsistent) {
-		return nil, fmt.Errorf("%w: %w", ErrBlobInvalid, err)
-	}
-	if err == nil {
-		p.phase(PhaseDone)
-	}
-	return data, err
-}
-
-// ReadTo reads a blob and writes its bytes to w once they are decoded and
-// checked, so that w never receives bytes of a blob that fails its
-// consistency check. It returns the number of bytes written.
-func (c *Client) ReadTo(ctx context.Context, id blob.ID, w io.Writer, opts ReadOptions) (int64, error) {
-	data, err := c.ReadWith(ctx, id, opts)
-	if err != nil {
-		return 0, err
-	}
-	n, err := w.Write(data)
-	return int64(n), err
 }
 
 // members lists the distinct members of the committees, current first.

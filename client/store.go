@@ -43,6 +43,15 @@ type StoreOptions struct {
 	Attributes []chain.Attribute
 	// Progress, if set, is told about the phases and the upload's bytes.
 	Progress func(Progress)
+	// CheckID, if set, is called with the blob ID once the blob is
+	// encoded, before anything is asked or paid; its error ends the store
+	// (a publisher refuses blocked blobs this way).
+	CheckID func(blob.ID) error
+	// MemoryBudget bounds the memory of the store (0: the client's
+	// Config.MemoryBudget): block buffers of the encoder, uploads in
+	// flight, and scratch space kept in memory rather than in a temporary
+	// file.
+	MemoryBudget int64
 }
 
 // Phase names a step of a long operation.
@@ -100,26 +109,6 @@ type StoreResult struct {
 	Tail *Tail
 }
 
-// Store encodes data and stores it (see StoreEncoded).
-func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*StoreResult, error) {
-	p := newReporter(opts.Progress)
-	p.phase(PhaseEncode)
-	start := time.Now()
-	x, err := c.enc.Encode(data)
-	if err != nil {
-		if errors.Is(err, blob.ErrTooLarge) {
-			err = fmt.Errorf("%w: %w", ErrBlobTooLarge, err)
-		}
-		return &StoreResult{Result: errorResult(nil, PhaseEncode, err)}, err
-	}
-	enc := time.Since(start)
-	res, err := c.StoreEncoded(ctx, x, opts)
-	if res != nil {
-		res.Encode = enc
-	}
-	return res, err
-}
-
 // StoreEncoded stores an encoded blob.
 //
 // Unless opts.Force, it first asks the nodes for the blob's status: an
@@ -137,15 +126,26 @@ func (c *Client) Store(ctx context.Context, data []byte, opts StoreOptions) (*St
 //
 // On failure the result (when not nil) holds Walrus's error shape.
 func (c *Client) StoreEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
-	res, err := c.storeEncoded(ctx, x, opts, newReporter(opts.Progress))
+	e := &encoded{md: &x.Metadata, src: x, release: func() {}}
+	return c.storeSource(ctx, e, c.splitBudget(opts.MemoryBudget), opts, newReporter(opts.Progress))
+}
+
+// storeSource stores an encoded blob and releases it once no upload reads
+// it any more.
+func (c *Client) storeSource(ctx context.Context, x *encoded, b budget, opts StoreOptions, p *reporter) (*StoreResult, error) {
+	res, err := c.storeEncoded(ctx, x, b, opts, p)
+	go func() {
+		x.uploads.Wait()
+		x.release()
+	}()
 	if err != nil && res != nil && res.Result == (BlobStoreResult{}) {
-		id := x.Metadata.ID
+		id := x.md.ID
 		res.Result = errorResult(&id, failurePhase(err), err)
 	}
 	return res, err
 }
 
-func (c *Client) storeEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions, p *reporter) (*StoreResult, error) {
+func (c *Client) storeEncoded(ctx context.Context, x *encoded, b budget, opts StoreOptions, p *reporter) (*StoreResult, error) {
 	if c.signer == nil {
 		return nil, ErrNoWallet
 	}
@@ -155,7 +155,12 @@ func (c *Client) storeEncoded(ctx context.Context, x *redstuff.Encoded, opts Sto
 	if opts.Share && opts.SendObjectTo != nil {
 		return nil, fmt.Errorf("%w: share and send the object to another owner are exclusive", ErrInvalidArgument)
 	}
-	md := &x.Metadata
+	md := x.md
+	if opts.CheckID != nil {
+		if err := opts.CheckID(md.ID); err != nil {
+			return &StoreResult{BlobID: md.ID, Size: md.UnencodedLength}, phaseError(PhaseEncode, err)
+		}
+	}
 	size, err := c.params.EncodedLength(md.UnencodedLength)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBlobTooLarge, err)
@@ -191,7 +196,7 @@ func (c *Client) storeEncoded(ctx context.Context, x *redstuff.Encoded, opts Sto
 	if pl.op.ReuseAndExtend != nil {
 		return c.extendOwned(ctx, res, pl, opts, p)
 	}
-	return c.uploadAndCertify(ctx, x, res, pl, opts, p)
+	return c.uploadAndCertify(ctx, x, b, res, pl, opts, p)
 }
 
 // checkStatus asks the nodes for the blob's status; it reports true when
@@ -321,7 +326,7 @@ func (c *Client) blobAfter(ctx context.Context, id chain.ObjectID, shared *chain
 
 // uploadAndCertify registers (unless an owned registration is reused) while
 // uploading, then certifies with the confirmations.
-func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res *StoreResult, pl *plan, opts StoreOptions, p *reporter) (*StoreResult, error) {
+func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res *StoreResult, pl *plan, opts StoreOptions, p *reporter) (*StoreResult, error) {
 	reg := newRegistration()
 	if pl.blob != nil {
 		reg.set(pl.blob.ID, nil)
@@ -356,7 +361,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *redstuff.Encoded, res 
 		}
 		p.phase(PhaseUpload)
 		t1 := time.Now()
-		cert, tail, err := c.upload(ctx, x, cur, reg, pers, res, p)
+		cert, tail, err := c.upload(ctx, x, b, cur, reg, pers, res, p)
 		res.Upload += time.Since(t1)
 		if err != nil {
 			return res, err

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,11 +11,11 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/nodeapi"
-	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -67,7 +66,7 @@ type nodeResult struct {
 // and collects verified confirmations until they weigh n−f shards. It
 // returns the aggregated certificate; the members still uploading go on
 // in the background once the caller releases them (after certifying).
-func (c *Client) upload(ctx context.Context, x *redstuff.Encoded, com *committee.Committee, reg *registration,
+func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committee.Committee, reg *registration,
 	pers func(chain.ObjectID) wire.Persistence, res *StoreResult, p *reporter) (*certificate, tailHandle, error) {
 	// Uploads outlive the caller's context once the blob is certified: they
 	// run under the client's lifetime and stop with the caller only before.
@@ -79,19 +78,19 @@ func (c *Client) upload(ctx context.Context, x *redstuff.Encoded, com *committee
 		}
 	})
 	var total int64
+	pairBytes := int64(x.src.SliverLen(blob.Primary) + x.src.SliverLen(blob.Secondary))
 	for i := range com.Len() {
-		for range com.Member(i).Shards {
-			total += int64(len(x.Primary(0).Data) + len(x.Secondary(0).Data))
-		}
+		total += int64(len(com.Member(i).Shards)) * pairBytes
 	}
 	p.bytes(PhaseUpload, 0, total)
-	requests := semaphore.NewWeighted(int64(c.cfg.UploadConcurrency))
-	inFlight := semaphore.NewWeighted(c.cfg.MaxDataInFlight)
+	up := &uploader{c: c, x: x, b: b, reg: reg, certified: &certified, p: p, epoch: com.Epoch(),
+		requests: semaphore.NewWeighted(int64(c.cfg.UploadConcurrency)), inFlight: semaphore.NewWeighted(b.inFlight)}
 	out := make(chan nodeResult, com.Len())
 	var wg sync.WaitGroup
+	x.uploads.Add(1)
 	for i := range com.Len() {
 		wg.Go(func() {
-			sig, err := c.storeOnNode(uctx, x, com, i, reg, pers, &certified, requests, inFlight, p)
+			sig, err := up.storeOnNode(uctx, com, i, pers)
 			if err != nil {
 				m := com.Member(i)
 				err = fmt.Errorf("node %s (%s): %w", chain.ObjectID(m.NodeID), m.NetworkAddress, err)
@@ -100,7 +99,7 @@ func (c *Client) upload(ctx context.Context, x *redstuff.Encoded, com *committee
 		})
 	}
 	allDone := make(chan struct{})
-	go func() { wg.Wait(); close(allDone); close(out) }()
+	go func() { wg.Wait(); x.uploads.Done(); close(allDone); close(out) }()
 
 	var signers []uint16
 	var sigs []bls.Signature
@@ -135,7 +134,7 @@ func (c *Client) upload(ctx context.Context, x *redstuff.Encoded, com *committee
 		}
 		return abort(phaseError(PhaseUpload, fmt.Errorf("%w: weight %d of %d shards: %w", ErrNotEnoughConfirmations, weight, com.NShards(), errors.Join(nodeErrs...))))
 	}
-	cert, err := aggregate(com, signers, sigs, confirmationMessage(com, x, reg.id, pers))
+	cert, err := aggregate(com, signers, sigs, confirmationMessage(com, x.md.ID, reg.id, pers))
 	if err != nil {
 		return abort(phaseError(PhaseUpload, err))
 	}
@@ -167,8 +166,8 @@ func (c *Client) upload(ctx context.Context, x *redstuff.Encoded, com *committee
 }
 
 // confirmationMessage is the message every confirming member signs.
-func confirmationMessage(com *committee.Committee, x *redstuff.Encoded, obj chain.ObjectID, pers func(chain.ObjectID) wire.Persistence) []byte {
-	return (&wire.Confirmation{Epoch: com.Epoch(), BlobID: x.Metadata.ID, Persistence: pers(obj)}).Marshal()
+func confirmationMessage(com *committee.Committee, id blob.ID, obj chain.ObjectID, pers func(chain.ObjectID) wire.Persistence) []byte {
+	return (&wire.Confirmation{Epoch: com.Epoch(), BlobID: id, Persistence: pers(obj)}).Marshal()
 }
 
 type aggregated struct {
@@ -238,142 +237,5 @@ func pause(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
-	}
-}
-
-// storeOnNode uploads the metadata and member i's sliver pairs (the
-// slivers concurrently, within the shared bounds), then, unless the blob
-// is certified meanwhile, asks for the member's confirmation and verifies
-// it. A node still catching up with the epoch (right at an epoch change)
-// is given a few seconds.
-func (c *Client) storeOnNode(ctx context.Context, x *redstuff.Encoded, com *committee.Committee, i int, reg *registration,
-	pers func(chain.ObjectID) wire.Persistence, certified *atomic.Bool, requests, inFlight *semaphore.Weighted, p *reporter) (bls.Signature, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
-	defer cancel()
-	m := com.Member(i)
-	nc, err := c.Node(m.NetworkAddress)
-	if err != nil {
-		return bls.Signature{}, err
-	}
-	id := x.Metadata.ID
-	if err := requests.Acquire(ctx, 1); err != nil {
-		return bls.Signature{}, err
-	}
-	_, err = nc.PutMetadata(ctx, &x.Metadata, true)
-	if nodeapi.IsReason(err, nodeapi.ReasonCacheSaturated) {
-		if _, rerr := reg.wait(ctx); rerr == nil {
-			_, err = nc.PutMetadata(ctx, &x.Metadata, false)
-		}
-	}
-	requests.Release(1)
-	if err != nil {
-		return bls.Signature{}, fmt.Errorf("metadata: %w", err)
-	}
-	sctx, scancel := context.WithCancel(ctx)
-	defer scancel()
-	var (
-		wg    sync.WaitGroup
-		emu   sync.Mutex
-		first error
-	)
-	fail := func(err error) {
-		emu.Lock()
-		if first == nil {
-			first = err
-			scancel()
-		}
-		emu.Unlock()
-	}
-	for _, shard := range m.Shards {
-		pair := c.params.PairOfShard(id, int(shard))
-		sp := x.Pair(pair)
-		for _, s := range []redstuff.Sliver{sp.Primary, sp.Secondary} {
-			weight := min(int64(len(s.Data)), c.cfg.MaxDataInFlight)
-			if err := inFlight.Acquire(sctx, weight); err != nil {
-				fail(err)
-				break
-			}
-			if err := requests.Acquire(sctx, 1); err != nil {
-				inFlight.Release(weight)
-				fail(err)
-				break
-			}
-			wg.Go(func() {
-				defer inFlight.Release(weight)
-				defer requests.Release(1)
-				if err := c.putSliver(sctx, nc, x, pair, &s, com.Epoch(), reg); err != nil {
-					fail(fmt.Errorf("%s sliver of pair %d: %w", s.Type, pair, err))
-					return
-				}
-				p.add(int64(len(s.Data)))
-			})
-		}
-	}
-	wg.Wait()
-	if first != nil {
-		return bls.Signature{}, first
-	}
-	if certified.Load() {
-		return bls.Signature{}, nil // the tail: no confirmation is needed any more
-	}
-	obj, err := reg.wait(ctx)
-	if err != nil {
-		return bls.Signature{}, err
-	}
-	want := confirmationMessage(com, x, obj, pers)
-	for try := 0; ; try++ {
-		sm, err := nc.Confirmation(ctx, id, pers(obj), c.cfg.ConfirmationWait)
-		if (behind(err, com.Epoch()) || stillStoring(err, com.Epoch())) && try < lagRetries {
-			if err := pause(ctx, 200*time.Millisecond); err != nil {
-				return bls.Signature{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		if !bytes.Equal(sm.Message, want) {
-			if got, err := wire.ParseConfirmation(sm.Message); err == nil && got.Epoch < com.Epoch() && try < lagRetries {
-				if err := pause(ctx, 200*time.Millisecond); err != nil {
-					return bls.Signature{}, err
-				}
-				continue // signed for the previous epoch: not caught up yet
-			}
-			return bls.Signature{}, errors.New("confirmation: the node signed a different message")
-		}
-		sig, err := bls.ParseSignature(sm.Signature[:])
-		if err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		if err := bls.Verify(m.PublicKey, want, sig); err != nil {
-			return bls.Signature{}, fmt.Errorf("confirmation: %w", err)
-		}
-		return sig, nil
-	}
-}
-
-// putSliver uploads one sliver (pending while the registration is in
-// flight), retrying while the node catches up with the epoch, and once
-// without the pending flag when the node's pending cache is full.
-func (c *Client) putSliver(ctx context.Context, nc *nodeapi.Client, x *redstuff.Encoded, pair int, s *redstuff.Sliver, epoch uint32, reg *registration) error {
-	pending := true
-	for try := 0; ; try++ {
-		_, err := nc.PutSliver(ctx, x.Metadata.ID, pair, s, pending)
-		if err == nil {
-			return nil
-		}
-		switch {
-		case pending && nodeapi.IsReason(err, nodeapi.ReasonCacheSaturated):
-			if _, rerr := reg.wait(ctx); rerr != nil {
-				return err
-			}
-			pending = false
-		case behind(err, epoch) && try < lagRetries:
-			if err := pause(ctx, 200*time.Millisecond); err != nil {
-				return err
-			}
-		default:
-			return err
-		}
 	}
 }

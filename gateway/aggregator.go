@@ -27,6 +27,9 @@ type blobInfo struct {
 type blobEntry struct {
 	data []byte
 	info blobInfo
+	// reader, instead of data, for a blob too large to cache: each
+	// request streams it (never cached, never held whole in memory).
+	reader *client.BlobReader
 }
 
 // maxCacheAge is Walrus's Cache-Control max-age for blobs (one day).
@@ -192,10 +195,64 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, e
 	if extra != nil {
 		extra(h)
 	}
+	if ent.reader != nil {
+		s.streamBlob(w, r, ent, check)
+		return
+	}
 	h.Set("Content-Length", strconv.Itoa(len(ent.data)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(ent.data)
 }
+
+// streamBlob streams a large blob as it is read (the headers are set). A
+// failure before the first byte is answered as an error; after it the
+// connection is cut, so that the client sees a short body, never wrong
+// bytes. A strict check spools the blob first (client.ReadTo).
+func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEntry, check redstuff.Consistency) {
+	lw := &lazyWriter{w: w, size: ent.reader.Size()}
+	opts := client.ReadOptions{Consistency: check, MemoryBudget: s.readBudget()}
+	var err error
+	if check == redstuff.ConsistencyStrict {
+		_, err = s.c.ReadTo(r.Context(), ent.reader.ID(), lw, opts)
+	} else {
+		_, err = ent.reader.WriteTo(r.Context(), lw, opts)
+	}
+	if err == nil && !lw.started && lw.size == 0 {
+		lw.start()
+	}
+	if err != nil {
+		if !lw.started {
+			w.Header().Del("Content-Length")
+			s.readFailed(w, r, err)
+			return
+		}
+		s.log.Warn("streaming a blob failed midway", "blob", ent.reader.ID(), "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// lazyWriter sends the 200 and Content-Length with the first byte.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	size    uint64
+	started bool
+}
+
+func (l *lazyWriter) start() {
+	l.started = true
+	l.w.Header().Set("Content-Length", strconv.FormatUint(l.size, 10))
+	l.w.WriteHeader(http.StatusOK)
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.start()
+	}
+	return l.w.Write(p)
+}
+
+// readBudget is the memory budget of one streamed read.
+func (s *Server) readBudget() int64 { return 64 << 20 }
 
 // readBlob returns the blob's bytes: from the cache, or read once however
 // many requests want them at the same time (then cached if certified).
@@ -212,6 +269,7 @@ func (s *Server) readBlob(ctx context.Context, id blob.ID, check redstuff.Consis
 		// The read outlives a caller that goes away: others may wait on it.
 		ctx := context.WithoutCancel(ctx)
 		var data []byte
+		var large *client.BlobReader
 		err := s.readRetry(ctx, id, func() error {
 			br, err := s.c.OpenBlob(ctx, id)
 			if err != nil {
@@ -220,11 +278,19 @@ func (s *Server) readBlob(ctx context.Context, id blob.ID, check redstuff.Consis
 			if err := s.checkSize(br.Size()); err != nil {
 				return err
 			}
+			if !s.blobs.fits(int64(br.Size())) {
+				large = br
+				return nil
+			}
 			data, err = br.ReadAll(ctx, check)
 			return err
 		})
 		if err != nil {
 			return nil, err
+		}
+		if large != nil {
+			bi, _ := s.blobInfo(ctx, id, false)
+			return &blobEntry{reader: large, info: bi}, nil
 		}
 		bi, err := s.blobInfo(ctx, id, true)
 		if err != nil {

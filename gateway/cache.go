@@ -54,6 +54,9 @@ func (c *cache[K, V]) get(key K) (V, bool) {
 	return e.value, true
 }
 
+// fits reports whether a value of size bytes would be kept.
+func (c *cache[K, V]) fits(size int64) bool { return size <= c.limit/4 }
+
 // put stores value (of size bytes) until deadline, evicting the least
 // recently used entries as needed.
 func (c *cache[K, V]) put(key K, value V, size int64, deadline time.Time) {

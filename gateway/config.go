@@ -21,6 +21,7 @@ const (
 	DefaultAggregatorBuffer  = 320       // Walrus: --aggregator-max-buffer-size
 	DefaultCacheSize         = 256 << 20
 	DefaultCacheTTL          = 5 * time.Minute
+	DefaultMemoryBudget      = 1 << 30
 	DefaultBlocklistReload   = 5 * time.Second
 	DefaultEpochs            = 1 // Walrus's publisher default
 )
@@ -87,6 +88,15 @@ type Config struct {
 	// main wallet.
 	BurnAfterStore bool `yaml:"burn_after_store"`
 
+	// MemoryBudget is the memory the publisher's stores share (default 1
+	// GiB): each of PublisherConcurrency stores gets an equal part (at
+	// least 64 MiB), whatever the blob's size; bodies are spooled to
+	// TempDir, never held in memory.
+	MemoryBudget int64 `yaml:"memory_budget"`
+	// TempDir is where request bodies are spooled (default: the system's
+	// temporary directory).
+	TempDir string `yaml:"temp_dir"`
+
 	// Auth, if set, requires a JWT on the publisher's routes.
 	Auth *AuthConfig `yaml:"auth"`
 	// Wallets are the publisher's sub-wallets.
@@ -128,6 +138,9 @@ func (c Config) WithDefaults() Config {
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
 	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
 	if c.CacheTTL == 0 {
 		c.CacheTTL = DefaultCacheTTL
 	}
@@ -165,6 +178,9 @@ func (c *Config) Validate() error {
 		if !validHeaderName(h) {
 			errs = append(errs, fmt.Errorf("gateway: allowed header %q is not a header name", h))
 		}
+	}
+	if c.MemoryBudget < 0 {
+		errs = append(errs, errors.New("gateway: memory_budget must not be negative"))
 	}
 	if c.BlocklistReload < 0 || c.CacheTTL < 0 {
 		errs = append(errs, errors.New("gateway: durations must not be negative"))

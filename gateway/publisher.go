@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/quilt"
@@ -101,12 +103,17 @@ func queryBool(v, name string) (bool, *apiError) {
 // wallet (or stays to be burnt with BurnAfterStore).
 func (s *Server) options(sq storeQuery) client.StoreOptions {
 	opts := client.StoreOptions{Epochs: sq.epochs, Deletable: !sq.permanent, Force: sq.force, IgnoreResources: !sq.reuse,
-		Share: sq.share, SendObjectTo: sq.sendObjectTo}
+		Share: sq.share, SendObjectTo: sq.sendObjectTo, MemoryBudget: s.storeBudget()}
 	if !sq.share && sq.sendObjectTo == nil && !s.cfg.BurnAfterStore {
 		main := s.c.Address()
 		opts.SendObjectTo = &main
 	}
 	return opts
+}
+
+// storeBudget is one store's share of the publisher's memory budget.
+func (s *Server) storeBudget() int64 {
+	return max(s.cfg.MemoryBudget/int64(max(1, s.cfg.PublisherConcurrency)), 64<<20)
 }
 
 // admit parses the query and applies the JWT of a store; done must be
@@ -165,7 +172,9 @@ func tooLarge(limit int64) *apiError {
 	return e
 }
 
-// putBlob: PUT /v1/blobs → Walrus's BlobStoreResult.
+// putBlob: PUT /v1/blobs → Walrus's BlobStoreResult. The body is spooled
+// to a temporary file (never held in memory) and stored from there in the
+// client's bounded memory.
 func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > s.cfg.MaxBodySize {
 		tooLarge(s.cfg.MaxBodySize).write(w)
@@ -176,44 +185,105 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	data, e := readBody(w, r, s.cfg.MaxBodySize)
+	f, size, e := s.spoolBody(w, r, s.cfg.MaxBodySize)
 	if e == nil && claims != nil {
-		e = s.auth.checkBody(claims, len(data))
+		e = s.auth.checkBody(claims, int(min(size, 1<<62)))
 	}
 	if e != nil {
+		if f != nil {
+			f.Close()
+		}
 		done(false)
 		e.write(w)
 		return
 	}
-	x, err := s.c.Encoder().Encode(data)
-	if err != nil {
+	if err := s.c.CheckSize(size); err != nil {
+		f.Close()
 		done(false)
 		errf(http.StatusRequestEntityTooLarge, ReasonBlobTooLarge, "%v", err).write(w)
 		return
 	}
-	if e := s.blockedError(x.Metadata.ID); e != nil {
-		done(false)
-		e.write(w)
-		return
-	}
 	done(true)
 	start := s.now()
+	opts := s.options(sq)
+	opts.CheckID = func(id blob.ID) error {
+		if e := s.blockedError(id); e != nil {
+			return e
+		}
+		return nil
+	}
 	res, err := s.store(r.Context(), func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
-		return c.StoreEncoded(ctx, x, s.options(sq))
+		return c.StoreReaderAt(ctx, f, size, opts)
 	})
 	if err != nil {
+		// The uploads may still read the spool in the background only
+		// after a success; on failure nothing reads it any more.
+		f.Close()
 		s.metrics.stores.WithLabelValues("blob", "error").Observe(s.now().Sub(start).Seconds())
+		var ae *apiError
+		if errors.As(err, &ae) {
+			ae.write(w)
+			return
+		}
 		s.storeFailed(w, r, err)
 		return
 	}
 	s.metrics.stores.WithLabelValues("blob", "ok").Observe(s.now().Sub(start).Seconds())
 	if res.Result.MarkedInvalid != nil {
+		f.Close()
 		s.internal(w, r, fmt.Errorf("blob %s was marked invalid", res.BlobID))
 		return
 	}
-	s.log.Info("stored blob", "blob", res.BlobID, "size", len(data), "epochs", sq.epochs, "took", s.now().Sub(start))
-	s.remember(res, data)
+	s.log.Info("stored blob", "blob", res.BlobID, "size", size, "epochs", sq.epochs, "took", s.now().Sub(start))
+	if s.blobs.fits(size) {
+		if data, err := readAllAt(f, size); err == nil {
+			s.remember(res, data)
+		}
+	}
+	closeAfter(res.Tail, f)
 	writeJSON(w, res.Result)
+}
+
+// closeAfter closes f once the store's background tail (which reads it)
+// is done.
+func closeAfter(t *client.Tail, f *os.File) {
+	if t == nil {
+		f.Close()
+		return
+	}
+	go func() {
+		<-t.Done()
+		f.Close()
+	}()
+}
+
+// spoolBody copies the request body, of at most limit bytes, into an
+// unlinked temporary file.
+func (s *Server) spoolBody(w http.ResponseWriter, r *http.Request, limit int64) (*os.File, int64, *apiError) {
+	f, err := os.CreateTemp(s.cfg.TempDir, "walrus-publisher-*")
+	if err != nil {
+		return nil, 0, errf(http.StatusInternalServerError, ReasonInternal, "spooling the body: %v", err)
+	}
+	_ = os.Remove(f.Name())
+	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		f.Close()
+		return nil, 0, tooLarge(limit)
+	case err != nil:
+		f.Close()
+		return nil, 0, errf(http.StatusBadRequest, ReasonMalformedRequest, "reading the request body: %v", err)
+	}
+	return f, n, nil
+}
+
+func readAllAt(f *os.File, size int64) ([]byte, error) {
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+		return nil, err
+	}
+	return b, nil
 }
 
 // store runs a store on a free sub-wallet; when the sub-wallet cannot pay,

@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/redstuff"
 )
 
@@ -45,15 +45,11 @@ func newBlobIDCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
 			enc, err := redstuff.NewEncoder(p)
 			if err != nil {
 				return err
 			}
-			md, err := enc.Metadata(data)
+			md, err := client.FileMetadata(enc, args[0], 0, "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,11 +46,7 @@ for: nonexistent, deletable (with counts), permanent (end epoch, certified or no
 			defer s.Close()
 			var id blob.ID
 			if file != "" {
-				data, err := os.ReadFile(file)
-				if err != nil {
-					return err
-				}
-				md, err := s.client.Encoder().Metadata(data)
+				md, err := s.client.ComputeFileMetadata(file, 0)
 				if err != nil {
 					return err
 				}

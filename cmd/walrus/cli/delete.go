@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,11 +55,7 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 			defer s.Close()
 			var targets []blobIdentity
 			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				md, err := s.client.Encoder().Metadata(data)
+				md, err := s.client.ComputeFileMetadata(f, 0)
 				if err != nil {
 					return err
 				}

@@ -1,10 +1,14 @@
 package cli
 
 import (
-	"bytes"
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -24,14 +28,18 @@ func newReadCmd(e *env) *cobra.Command {
 	var (
 		out          string
 		strict, skip bool
+		budget       string
 	)
 	cmd := &cobra.Command{
 		Use:   "read BLOB_ID",
 		Short: "Read a blob",
-		Long: `Reads a blob and writes it to --out, or to stdout. The bytes are written only after they
-were decoded from verified slivers and passed the consistency check (default: the systematic
-slivers are re-derived; --strict-consistency-check re-encodes the whole blob;
---skip-consistency-check trusts the verified slivers).`,
+		Long: `Reads a blob and writes it to --out, or to stdout, as it arrives: memory stays within
+--memory-budget whatever the blob's size. Every byte written comes from a verified systematic
+sliver, or from rows rebuilt from k_p verified slivers and checked against the metadata (the
+default consistency check; --skip-consistency-check trusts the verified slivers). With
+--strict-consistency-check the whole blob is re-encoded and its blob ID compared before anything
+is written (it is spooled to a temporary file first). --out is written to a temporary file beside
+it and renamed once the read succeeded, so it never holds a partial blob.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseBlobID(args[0])
@@ -41,7 +49,11 @@ slivers are re-derived; --strict-consistency-check re-encodes the whole blob;
 			if strict && skip {
 				return errors.New("--strict-consistency-check and --skip-consistency-check are exclusive")
 			}
-			opts := client.ReadOptions{Consistency: redstuff.ConsistencyDefault}
+			mem, err := parseBudget(budget)
+			if err != nil {
+				return err
+			}
+			opts := client.ReadOptions{Consistency: redstuff.ConsistencyDefault, MemoryBudget: mem}
 			if strict {
 				opts.Consistency = redstuff.ConsistencyStrict
 			} else if skip {
@@ -55,33 +67,79 @@ slivers are re-derived; --strict-consistency-check re-encodes the whole blob;
 			defer s.Close()
 			bar := e.newProgress("read " + id.String())
 			opts.Progress = bar.callback()
-			var buf bytes.Buffer
-			_, err = s.client.ReadTo(ctx, id, &buf, opts)
-			bar.done()
-			if err != nil {
-				return err
-			}
-			if out != "" {
-				if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			defer bar.done()
+			switch {
+			case out != "":
+				n, err := readToFile(ctx, s.client, id, out, opts)
+				bar.done()
+				if err != nil {
 					return err
 				}
 				if e.json {
 					return e.printJSON(readOutput{Out: out, BlobID: id})
 				}
-				e.say("Blob %s (%s) written to %s", id, humanBytes(int64(buf.Len())), out)
+				e.say("Blob %s (%s) written to %s", id, humanBytes(n), out)
 				return nil
+			case e.json:
+				// Walrus's ReadOutput with the blob in base64, streamed.
+				idJSON, _ := json.Marshal(id)
+				if _, err := fmt.Fprintf(e.stdout, "{\n  \"blobId\": %s,\n  \"blob\": \"", idJSON); err != nil {
+					return err
+				}
+				enc := base64.NewEncoder(base64.StdEncoding, e.stdout)
+				if _, err := s.client.ReadTo(ctx, id, enc, opts); err != nil {
+					return err
+				}
+				if err := enc.Close(); err != nil {
+					return err
+				}
+				_, err := fmt.Fprint(e.stdout, "\"\n}\n")
+				return err
 			}
-			if e.json {
-				return e.printJSON(readOutput{BlobID: id, Blob: buf.Bytes()})
-			}
-			_, err = e.stdout.Write(buf.Bytes())
+			_, err = s.client.ReadTo(ctx, id, e.stdout, opts)
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write the blob to (default: stdout)")
 	cmd.Flags().BoolVar(&strict, "strict-consistency-check", false, "re-encode the whole blob and compare its blob ID")
 	cmd.Flags().BoolVar(&skip, "skip-consistency-check", false, "skip the consistency check after decoding")
+	cmd.Flags().StringVar(&budget, "memory-budget", "", "memory the read aims to stay within, e.g. 256MiB (default: the configuration's memory_budget, else 512MiB)")
 	return cmd
+}
+
+// readToFile streams a blob into a temporary file beside path, syncs it
+// and renames it to path; on failure nothing is left.
+func readToFile(ctx context.Context, c *client.Client, id blob.ID, path string, opts client.ReadOptions) (int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return 0, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	n, err := c.ReadTo(ctx, id, w, opts)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return 0, err
+	}
+	ok = true
+	return n, nil
 }
 
 // parseBlobID parses a blob ID argument with a clear error.

@@ -94,6 +94,7 @@ func newStoreCmd(e *env) *cobra.Command {
 		ef                                 epochFlags
 		dryRun, force, ignore, perm, share bool
 		deletable                          bool
+		budget                             string
 	)
 	cmd := &cobra.Command{
 		Use:     "store FILES...",
@@ -112,6 +113,10 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if perm && deletable {
 				return errors.New("--permanent and --deletable are exclusive")
+			}
+			mem, err := parseBudget(budget)
+			if err != nil {
+				return err
 			}
 			for _, path := range args {
 				if st, err := os.Stat(path); err != nil {
@@ -135,9 +140,10 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				return err
 			}
 			if dryRun {
-				return e.storeDryRun(s, sys, args, epochs)
+				return e.storeDryRun(s, sys, args, epochs, mem)
 			}
-			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share}
+			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share,
+				MemoryBudget: mem}
 			var results []client.BlobStoreResultWithPath
 			var lastErr error
 			failed := 0
@@ -176,20 +182,32 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 	fl.BoolVar(&perm, "permanent", false, "store a permanent blob (cannot be deleted before it expires)")
 	fl.BoolVar(&deletable, "deletable", false, "store a deletable blob (the default)")
 	fl.BoolVar(&share, "share", false, "wrap the blob into a shared blob that anyone can fund and extend")
+	fl.StringVar(&budget, "memory-budget", "", "memory the store aims to stay within, e.g. 256MiB (default: the configuration's memory_budget, else 512MiB)")
 	_ = fl.MarkHidden("deletable")
 	return cmd
+}
+
+// parseBudget parses a --memory-budget ("" is 0: the default).
+func parseBudget(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := parseSize(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid --memory-budget: %w", err)
+	}
+	if v < 64<<20 {
+		return 0, fmt.Errorf("--memory-budget %s is below the 64MiB minimum", s)
+	}
+	return v, nil
 }
 
 // storeFile stores one file and returns its Walrus result (an error
 // result when it failed) and the error.
 func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "read", ErrorMsg: err.Error()}}, err
-	}
 	bar := e.newProgress(path)
 	opts.Progress = bar.callback()
-	res, err := c.Store(ctx, data, opts)
+	res, err := c.StoreFile(ctx, path, opts)
 	bar.done()
 	if res == nil {
 		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "encode", ErrorMsg: err.Error()}}, err
@@ -216,14 +234,10 @@ func (e *env) waitTail(ctx context.Context, c *client.Client) {
 	}
 }
 
-func (e *env) storeDryRun(s *session, sys *chain.System, paths []string, epochs uint32) error {
+func (e *env) storeDryRun(s *session, sys *chain.System, paths []string, epochs uint32, budget int64) error {
 	var out []dryRunOutput
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		md, err := s.client.Encoder().Metadata(data)
+		md, err := s.client.ComputeFileMetadata(path, budget)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}

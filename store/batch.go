@@ -14,9 +14,10 @@ import (
 // Batch groups writes that commit together or not at all: an event's
 // effects with the event cursor. A Batch is not safe for concurrent use.
 type Batch struct {
-	s   *Store
-	b   *pebble.Batch
-	err error
+	s     *Store
+	b     *pebble.Batch
+	files []string // sliver files to remove once the batch has committed
+	err   error
 }
 
 // NewBatch starts a batch.
@@ -60,12 +61,15 @@ func (b *Batch) EnqueueSync(id blob.ID, requiredFor uint32) {
 func (b *Batch) DequeueSync(id blob.ID) { b.del(syncKey(id)) }
 
 // DeleteBlobData removes a blob's metadata and its slivers in the given
-// shards, and takes it out of the recovery queue.
+// shards, and takes it out of the recovery queue. The slivers' files are
+// removed once the batch has committed.
 func (b *Batch) DeleteBlobData(id blob.ID, shards []uint16) {
 	b.del(MetadataKey(id))
 	for _, sh := range shards {
-		b.del(SliverKey(sh, blob.Primary, id))
-		b.del(SliverKey(sh, blob.Secondary, id))
+		for _, t := range []blob.SliverType{blob.Primary, blob.Secondary} {
+			b.del(SliverKey(sh, t, id))
+			b.files = append(b.files, b.s.sliverPath(sh, t, id))
+		}
 	}
 	b.DequeueSync(id)
 }
@@ -82,17 +86,31 @@ func (b *Batch) SetMeta(name string, v []byte) {
 	b.set(metaKey(name), v)
 }
 
-// Commit applies the batch; with sync it is durable on return.
+// Commit applies the batch; with sync it is durable on return. A batch that
+// deletes blob data is always synced, and then removes the slivers' files:
+// removed before the deletion of their index entries is durable, a crash
+// could bring back entries whose files are gone.
 func (b *Batch) Commit(sync bool) error {
 	defer b.b.Close()
 	if b.err != nil {
 		return b.err
 	}
-	opts := pebble.NoSync
-	if sync {
-		opts = pebble.Sync
+	if len(b.files) == 0 {
+		opts := pebble.NoSync
+		if sync {
+			opts = pebble.Sync
+		}
+		return b.b.Commit(opts)
 	}
-	return b.b.Commit(opts)
+	// Exclusive: a write of one of these slivers either precedes the
+	// deletion entirely or follows it entirely.
+	b.s.writers.Lock()
+	defer b.s.writers.Unlock()
+	if err := b.b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	b.s.removeFiles(b.files)
+	return nil
 }
 
 // Discard drops the batch.

@@ -6,25 +6,32 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/redstuff"
 )
 
-// FormatVersion is the on-disk format this package reads and writes.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this package writes. It also reads
+// version 1, which Open migrates (see the package documentation).
+const FormatVersion = 2
+
+// DefaultFileThreshold is the default Config.FileThreshold.
+const DefaultFileThreshold = 64 << 10
 
 // Errors returned by the store.
 var (
 	// ErrNotFound: no value under the key.
 	ErrNotFound = errors.New("store: not found")
-	// ErrCorrupt: a value failed its checksum or does not decode. The value is
-	// not returned; the caller should delete it and recover it.
+	// ErrCorrupt: a value failed its checksum or does not decode, or the file
+	// of a sliver is missing, short or fails its checksum. The value is not
+	// returned; the caller should delete it and recover it.
 	ErrCorrupt = errors.New("store: corrupted value")
-	// ErrFormat: the database was written in a format this version cannot read.
+	// ErrFormat: Open found a database in a format this version cannot read.
 	ErrFormat = errors.New("store: unsupported format version")
 )
 
@@ -40,16 +47,29 @@ const (
 	tSyncQ    byte = 0x07
 )
 
+// The store's own keys, in table 0x00.
+const (
+	keyVersion = "\x00v" // format version
+	keyMigrate = "\x00m" // progress of a migration from version 1
+	keyOpen    = "\x00o" // set while the store is open
+)
+
 // Config configures a Store.
 type Config struct {
 	// Dir is the database directory (created if missing).
 	Dir string `yaml:"dir"`
 	// CacheSize is Pebble's block cache in bytes (default 64 MiB).
 	CacheSize int64 `yaml:"cache_size"`
+	// FileThreshold is the size of a sliver's BCS encoding from which the
+	// sliver is kept in a file of its own beside the database instead of in
+	// it (0: DefaultFileThreshold; negative: never). It applies to writes;
+	// either kind of sliver is read whatever it is.
+	FileThreshold int `yaml:"sliver_file_threshold"`
 	// FS replaces the operating system's file system (tests: in-memory,
 	// crash-simulating or fault-injecting file systems from pebble/vfs).
 	FS vfs.FS `yaml:"-"`
-	// Logger receives Pebble's messages at debug level (nil: discarded).
+	// Logger receives the store's messages (migration, removal of orphan
+	// files) and Pebble's at debug level (nil: discarded).
 	Logger *slog.Logger `yaml:"-"`
 }
 
@@ -62,22 +82,54 @@ func (c *Config) Validate() error {
 	if c.CacheSize < 0 {
 		errs = append(errs, errors.New("store: cache_size must not be negative"))
 	}
+	if int64(c.FileThreshold) > math.MaxUint32 {
+		errs = append(errs, errors.New("store: sliver_file_threshold must be below 4 GiB (a negative value keeps every sliver inline)"))
+	}
 	return errors.Join(errs...)
 }
 
 // Store is a node's database. It is safe for concurrent use.
 type Store struct {
-	db *pebble.DB
+	db        *pebble.DB
+	fs        vfs.FS
+	dir       string // the Pebble directory
+	root      string // dir/slivers: the sliver files
+	threshold int    // negative: no files
+	log       *slog.Logger
+
+	// writers orders sliver writes against file removals. A write holds it
+	// shared from its file's rename to its entry's commit; deletions and
+	// RemoveOrphans hold it exclusively, so that none removes a file whose
+	// entry is about to land, nor a file rewritten after its entry's deletion.
+	writers sync.RWMutex
+
+	tmpSeq atomic.Uint64 // names temporary files uniquely
+	bufs   sync.Pool     // *[]byte of writeBufSize: file writes
+
+	dirty  dirtySet
+	rounds syncRounds
 }
 
-// Open opens (or creates) the database in cfg.Dir and checks its format.
+// Open opens (or creates) the database in cfg.Dir, checks its format and
+// migrates a version-1 database. If the store was not closed cleanly last
+// time, it removes the sliver files that a crash orphaned (RemoveOrphans).
 func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.FS == nil {
+		cfg.FS = vfs.Default
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	opts := &pebble.Options{FS: cfg.FS, Logger: pebbleLogger{cfg.Logger}}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = 64 << 20
+	}
+	if cfg.FileThreshold == 0 {
+		cfg.FileThreshold = DefaultFileThreshold
 	}
 	cache := pebble.NewCache(cfg.CacheSize)
 	defer cache.Unref()
@@ -86,33 +138,53 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Dir, err)
 	}
-	s := &Store{db: db}
+	s := &Store{
+		db:        db,
+		fs:        cfg.FS,
+		dir:       cfg.Dir,
+		root:      cfg.FS.PathJoin(cfg.Dir, "slivers"),
+		threshold: cfg.FileThreshold,
+		log:       log,
+	}
+	s.dirty.init()
 	if err := s.checkFormat(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.markOpen(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) checkFormat() error {
-	k := []byte{tVersion, 'v'}
-	v, err := s.get(k)
+// markOpen records that the store is open; finding the mark at Open means
+// the last run crashed, and may have left orphan files.
+func (s *Store) markOpen() error {
+	_, err := s.get([]byte(keyOpen))
 	switch {
-	case errors.Is(err, ErrNotFound):
-		return s.db.Set(k, seal(k, binary.LittleEndian.AppendUint32(nil, FormatVersion)), pebble.Sync)
-	case err != nil:
+	case err == nil || errors.Is(err, ErrCorrupt):
+		n, err := s.RemoveOrphans()
+		if err != nil {
+			s.log.Warn("store: removing orphan sliver files", "err", err)
+		} else if n > 0 {
+			s.log.Info("store: removed orphan sliver files left by a crash", "files", n)
+		}
+	case !errors.Is(err, ErrNotFound):
 		return err
-	case len(v) != 4 || binary.LittleEndian.Uint32(v) != FormatVersion:
-		return fmt.Errorf("%w: %x (this build reads %d)", ErrFormat, v, FormatVersion)
 	}
-	return nil
+	k := []byte(keyOpen)
+	return s.db.Set(k, seal(k, nil), pebble.Sync)
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Sync makes every write before it durable.
-func (s *Store) Sync() error { return s.db.LogData(nil, pebble.Sync) }
+// Close makes every write durable (Sync) and closes the database.
+func (s *Store) Close() error {
+	err := s.Sync()
+	if err == nil {
+		err = s.db.Delete([]byte(keyOpen), pebble.Sync)
+	}
+	return errors.Join(err, s.db.Close())
+}
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -246,121 +318,6 @@ func (s *Store) DeleteMetadata(id blob.ID) error {
 	return s.db.Delete(MetadataKey(id), pebble.Sync)
 }
 
-// Slivers.
-
-// ShardSliver is a sliver with the shard that holds it.
-type ShardSliver struct {
-	Shard  uint16
-	Sliver *redstuff.Sliver
-}
-
-// PutSliver stores a sliver (already verified against the blob's metadata)
-// for a shard. Like PutSlivers it does not sync: call Sync before promising
-// durability (signing a confirmation, reporting an epoch synced).
-func (s *Store) PutSliver(shard uint16, id blob.ID, sl *redstuff.Sliver) error {
-	return s.PutSlivers(id, []ShardSliver{{shard, sl}})
-}
-
-// PutSlivers stores several slivers of one blob in one batch, durable once
-// Sync (or any later synced write) returns.
-func (s *Store) PutSlivers(id blob.ID, slivers []ShardSliver) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	for _, x := range slivers {
-		k := SliverKey(x.Shard, x.Sliver.Type, id)
-		if err := b.Set(k, seal(k, x.Sliver.MarshalBCS()), nil); err != nil {
-			return err
-		}
-		sk := shardKey(x.Shard)
-		if err := b.Set(sk, seal(sk, nil), nil); err != nil {
-			return err
-		}
-	}
-	return b.Commit(pebble.NoSync)
-}
-
-// SliverBytes returns the BCS SliverData held for a shard, as GET /slivers
-// serves it (ErrNotFound, ErrCorrupt).
-func (s *Store) SliverBytes(shard uint16, t blob.SliverType, id blob.ID) ([]byte, error) {
-	return s.get(SliverKey(shard, t, id))
-}
-
-// Sliver returns a decoded sliver (ErrNotFound, ErrCorrupt).
-func (s *Store) Sliver(shard uint16, t blob.SliverType, id blob.ID) (*redstuff.Sliver, error) {
-	b, err := s.SliverBytes(shard, t, id)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := redstuff.UnmarshalSliver(b, t)
-	if err != nil {
-		return nil, fmt.Errorf("%w: sliver of %s at shard %d does not decode: %v", ErrCorrupt, id, shard, err)
-	}
-	return &sl, nil
-}
-
-// HasSliver reports whether an intact sliver is held for the shard.
-func (s *Store) HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, error) {
-	return s.check(SliverKey(shard, t, id))
-}
-
-// DeleteSliver removes one sliver.
-func (s *Store) DeleteSliver(shard uint16, t blob.SliverType, id blob.ID) error {
-	return s.db.Delete(SliverKey(shard, t, id), pebble.Sync)
-}
-
-// Shards returns the shards the store holds slivers for, ascending.
-func (s *Store) Shards() ([]uint16, error) {
-	var out []uint16
-	err := s.scan([]byte{tShard}, func(k, _ []byte) error {
-		if len(k) != 3 {
-			return fmt.Errorf("%w: shard key %x", ErrCorrupt, k)
-		}
-		out = append(out, binary.BigEndian.Uint16(k[1:]))
-		return nil
-	})
-	return out, err
-}
-
-// DeleteShard removes every sliver of a shard.
-func (s *Store) DeleteShard(shard uint16) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	p := shardPrefix(shard)
-	if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
-		return err
-	}
-	if err := b.Delete(shardKey(shard), nil); err != nil {
-		return err
-	}
-	return b.Commit(pebble.Sync)
-}
-
-// ShardBlobs returns up to limit blob IDs that have a sliver of type t in
-// shard, in ascending order after the given ID (nil: from the start): the
-// paging of Walrus's shard sync.
-func (s *Store) ShardBlobs(shard uint16, t blob.SliverType, after *blob.ID, limit int) ([]blob.ID, error) {
-	p := append(shardPrefix(shard), byte(t))
-	lower := p
-	if after != nil {
-		lower = append(append([]byte(nil), p...), after[:]...)
-		lower = append(lower, 0)
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(p)})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []blob.ID
-	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
-		k := it.Key()
-		if len(k) != len(p)+32 {
-			continue
-		}
-		out = append(out, blob.ID(k[len(p):]))
-	}
-	return out, it.Error()
-}
-
 // scan calls fn for every key under prefix with its checked payload.
 func (s *Store) scan(prefix []byte, fn func(k, payload []byte) error) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
@@ -400,58 +357,4 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 		p.l.Error(msg, "component", "pebble")
 	}
 	panic(msg)
-}
-
-// CheckReport is the result of Check.
-type CheckReport struct {
-	Keys, Metadata, Slivers, BlobInfos int
-	// Corrupt lists the keys whose values fail their checksum or do not decode.
-	Corrupt [][]byte
-}
-
-// Check reads every value of the database, verifies its checksum and decodes
-// the typed ones. It is what a consistency check after a crash runs.
-func (s *Store) Check() (CheckReport, error) {
-	var r CheckReport
-	it, err := s.db.NewIter(nil)
-	if err != nil {
-		return r, err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		r.Keys++
-		k := it.Key()
-		p, err := open(k, it.Value())
-		if err == nil {
-			err = checkValue(k, p, &r)
-		}
-		if err != nil {
-			r.Corrupt = append(r.Corrupt, append([]byte(nil), k...))
-		}
-	}
-	return r, it.Error()
-}
-
-func checkValue(k, p []byte, r *CheckReport) error {
-	switch k[0] {
-	case tMetadata:
-		r.Metadata++
-		md, err := blob.UnmarshalMetadataWithID(p)
-		if err != nil || len(k) != 33 || blob.ID(k[1:]) != md.ID {
-			return fmt.Errorf("%w: metadata", ErrCorrupt)
-		}
-	case tSliver:
-		r.Slivers++
-		if len(k) != 36 {
-			return fmt.Errorf("%w: sliver key", ErrCorrupt)
-		}
-		if _, err := redstuff.UnmarshalSliver(p, blob.SliverType(k[3])); err != nil {
-			return err
-		}
-	case tBlobInfo:
-		r.BlobInfos++
-		_, err := UnmarshalBlobInfo(p)
-		return err
-	}
-	return nil
 }

@@ -109,3 +109,26 @@ func BenchmarkEncodeStream(b *testing.B) {
 		src.Close()
 	}
 }
+
+// BenchmarkVerifySliver: a node's check of one uploaded sliver of a
+// 256 MiB blob at n = 1000 (RS expansion of the sliver, n leaf hashes, the
+// Merkle root).
+func BenchmarkVerifySliver(b *testing.B) {
+	p := blob.MustParams(1000)
+	enc, _ := NewEncoder(p)
+	size := 256 << 20
+	s, _ := p.SymbolSize(uint64(size))
+	for _, t := range []blob.SliverType{blob.Primary, blob.Secondary} {
+		b.Run(t.String(), func(b *testing.B) {
+			k := p.SecondarySymbols()
+			if t == blob.Secondary {
+				k = p.PrimarySymbols()
+			}
+			sl := Sliver{Type: t, Index: 1, SymbolSize: uint16(s), Data: randBytes(rand.New(rand.NewPCG(1, 2)), k*s)}
+			b.SetBytes(int64(len(sl.Data)))
+			for b.Loop() {
+				_ = enc.SliverHash(&sl)
+			}
+		})
+	}
+}

@@ -38,6 +38,7 @@ type Encoder struct {
 
 	arenas sync.Pool // *arena, reused across calls
 	leaves sync.Pool // *[]merkle.Node of n² leaf hashes
+	blocks sync.Pool // *[]byte, the streaming passes' block buffers
 }
 
 func (e *Encoder) getArenas() []*arena {

@@ -139,15 +139,19 @@ func (e *Encoder) SliverHash(s *Sliver) merkle.Node {
 	defer e.arenas.Put(a)
 	sz := int(s.SymbolSize)
 	n := e.p.N()
-	// The expansion goes in a separate buffer from the shards (both are the
-	// arena's): scratch holds the n symbols, buf the packed shards.
-	exp := a.scratchBytes(n * sz)
-	e.expandInto(a, e.code(s.Type), sz, s.Data, exp)
+	// The sliver's own symbols are hashed where they are; only the code's
+	// recovery symbols go to a buffer (the arena's scratch, apart from the
+	// packed shards in its buf).
+	code := e.code(s.Type)
+	k := code.K()
+	rec := a.scratchBytes((n - k) * sz)
+	e.recoveryInto(a, code, sz, s.Data, rec)
 	if cap(a.leafBuf) < n {
 		a.leafBuf = make([]merkle.Node, n)
 	}
 	leaves := a.leafBuf[:n]
-	merkle.LeafHashes(leaves, exp, sz)
+	merkle.LeafHashes(leaves[:k], s.Data[:k*sz], sz)
+	merkle.LeafHashes(leaves[k:], rec, sz)
 	return merkle.Root(leaves)
 }
 
@@ -157,13 +161,16 @@ func (e *Encoder) SliverHash(s *Sliver) merkle.Node {
 func (e *Encoder) Expand(s *Sliver) []byte {
 	out := make([]byte, e.p.N()*int(s.SymbolSize))
 	var a arena
-	e.expandInto(&a, e.code(s.Type), int(s.SymbolSize), s.Data, out)
+	code := e.code(s.Type)
+	k, sz := code.K(), int(s.SymbolSize)
+	copy(out[:k*sz], s.Data[:k*sz])
+	e.recoveryInto(&a, code, sz, s.Data, out[k*sz:])
 	return out
 }
 
-// expandInto writes the n symbols of one codeword (its k symbols in src)
-// to dst, with the arena's shard buffers.
-func (e *Encoder) expandInto(a *arena, code interface {
+// recoveryInto writes the r recovery symbols of one codeword (its k
+// symbols in src) to dst, with the arena's shard buffers.
+func (e *Encoder) recoveryInto(a *arena, code interface {
 	K() int
 	R() int
 	Encode(o, r [][]byte) error
@@ -177,8 +184,7 @@ func (e *Encoder) expandInto(a *arena, code interface {
 	if err := code.Encode(sh[:k], sh[k:]); err != nil {
 		panic(err)
 	}
-	copy(dst[:k*s], src[:k*s])
 	for j := range r {
-		lay.unpack(dst[(k+j)*s:(k+j+1)*s], sh[k+j], 0)
+		lay.unpack(dst[j*s:(j+1)*s], sh[k+j], 0)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/merkle"
@@ -183,14 +184,16 @@ func (st *streamEncode) rows(arenas []*arena) error {
 	rowLen := ks * s
 	rr := n - ks
 	rb := max(1, min(kp, st.block/rowLen)) // rows per block
-	in := make([]byte, rb*rowLen)
-	out := make([]byte, rb*rr*s) // the block's new symbols, column-major: column j's rb symbols together
-	for r0 := 0; r0 < kp; r0 += rb {
-		r1 := min(kp, r0+rb)
+	blocks := (kp + rb - 1) / rb
+	bounds := func(k int) (int, int) { return k * rb, min(kp, (k+1)*rb) }
+	read := func(k int, in []byte) error {
+		r0, r1 := bounds(k)
+		return x.readBlob(in[:(r1-r0)*rowLen], int64(r0)*int64(rowLen))
+	}
+	// out holds the block's new symbols column-major: column j's symbols together.
+	compute := func(k int, in, out []byte) {
+		r0, r1 := bounds(k)
 		cnt := r1 - r0
-		if err := x.readBlob(in[:cnt*rowLen], int64(r0)*int64(rowLen)); err != nil {
-			return err
-		}
 		row := func(r int) []byte { return in[(r-r0)*rowLen : (r-r0+1)*rowLen] }
 		b := batch(cnt, st.e.workers, st.lay.stride)
 		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
@@ -218,14 +221,19 @@ func (st *streamEncode) rows(arenas []*arena) error {
 				merkle.LeafHashes(st.leaves[r*n+ks:(r+1)*n], syms, s)
 			}
 		})
+	}
+	write := func(k int, out []byte) error {
+		r0, r1 := bounds(k)
+		cnt := r1 - r0
 		for j := range rr {
 			off := int64(j)*int64(kp*s) + int64(r0*s)
 			if _, err := st.scratch.WriteAt(out[j*cnt*s:(j+1)*cnt*s], off); err != nil {
 				return fmt.Errorf("redstuff: writing scratch: %w", err)
 			}
 		}
+		return nil
 	}
-	return nil
+	return st.e.pipeline(blocks, rb*rowLen, rb*rr*s, read, compute, write)
 }
 
 // columns is the second pass: blocks of systematic columns (read from the
@@ -234,21 +242,21 @@ func (st *streamEncode) rows(arenas []*arena) error {
 func (st *streamEncode) columns(arenas []*arena) error {
 	x := st.x
 	n, kp, ks, s := x.n, x.kp, x.ks, x.s
-	cb := max(1, st.block/(kp*s)) // columns per block
-	in := make([]byte, kp*min(cb, n)*s)
-	var par []byte // parity rows of systematic columns, row-major in the block
-	if !st.metadataOnly {
-		par = make([]byte, (n-kp)*min(cb, ks)*s)
+	cb := max(1, min(n, st.block/(kp*s))) // columns per block
+	// Blocks do not straddle the end of the systematic columns.
+	sysBlocks := (ks + cb - 1) / cb
+	blocks := sysBlocks + (n-ks+cb-1)/cb
+	bounds := func(k int) (int, int) {
+		if k < sysBlocks {
+			return k * cb, min(ks, (k+1)*cb)
+		}
+		c0 := ks + (k-sysBlocks)*cb
+		return c0, min(n, c0+cb)
 	}
 	rowLen := int64(ks * s)
-	for c0, c1 := 0, 0; c0 < n; c0 = c1 {
-		c1 = min(n, c0+cb)
-		if c0 < ks {
-			c1 = min(c1, ks) // blocks do not straddle the systematic columns' end
-		}
+	read := func(k int, in []byte) error {
+		c0, c1 := bounds(k)
 		cnt := c1 - c0
-		// sym(r, c) is symbol r of column c within the block.
-		var sym func(r, c int) []byte
 		if c0 < ks {
 			w := cnt * s
 			for r := range kp {
@@ -256,38 +264,52 @@ func (st *streamEncode) columns(arenas []*arena) error {
 					return err
 				}
 			}
-			sym = func(r, c int) []byte { o := r*w + (c-c0)*s; return in[o : o+s] }
-		} else {
-			w := kp * s
-			if _, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w)); err != nil {
-				return err
-			}
-			sym = func(r, c int) []byte { o := (c-c0)*w + r*s; return in[o : o+s] }
+			return nil
 		}
+		w := kp * s
+		_, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w))
+		return err
+	}
+	// out holds the parity rows of systematic columns, row-major in the block.
+	compute := func(k int, in, out []byte) {
+		c0, c1 := bounds(k)
+		cnt := c1 - c0
+		// sym(r, c) is symbol r of column c within the block.
+		sym := func(r, c int) []byte { o := (c-c0)*kp*s + r*s; return in[o : o+s] }
+		if c0 < ks {
+			sym = func(r, c int) []byte { o := r*cnt*s + (c-c0)*s; return in[o : o+s] }
+		}
+		keep := c0 < ks && !st.metadataOnly
 		b := batch(cnt, st.e.workers, st.lay.stride)
 		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
 			a := arenas[w]
 			c := hi - lo
 			sh := a.shardSet(n, st.lay.packedLen(c))
-			src, out := sh[:kp], sh[kp:]
+			src, par := sh[:kp], sh[kp:]
 			for r := range kp {
 				for i := lo; i < hi; i++ {
 					st.lay.pack(src[r], i-lo, sym(r, c0+i))
 				}
 			}
-			if err := st.e.primary.Encode(src, out); err != nil {
+			if err := st.e.primary.Encode(src, par); err != nil {
 				panic(err)
 			}
 			rr := n - kp
-			syms := a.scratchBytes(rr * c * s)
+			var syms []byte
+			if !keep {
+				syms = a.scratchBytes(rr * c * s)
+			}
 			for j := range rr {
-				row := syms[j*c*s : (j+1)*c*s]
-				st.lay.unpackMany(row, out[j], 0, c)
+				// Kept symbols are unpacked straight into the block's output.
+				var row []byte
+				if keep {
+					row = out[(j*cnt+lo)*s : (j*cnt+hi)*s]
+				} else {
+					row = syms[j*c*s : (j+1)*c*s]
+				}
+				st.lay.unpackMany(row, par[j], 0, c)
 				i := kp + j
 				merkle.LeafHashes(st.leaves[i*n+c0+lo:i*n+c0+hi], row, s)
-				if c0 < ks && !st.metadataOnly {
-					copy(par[(j*cnt+lo)*s:(j*cnt+hi)*s], row)
-				}
 			}
 			if cap(a.leafBuf) < n {
 				a.leafBuf = make([]merkle.Node, n)
@@ -300,16 +322,131 @@ func (st *streamEncode) columns(arenas []*arena) error {
 				st.pairHashes[n-1-cc].Secondary = merkle.Root(col)
 			}
 		})
-		if c0 < ks && !st.metadataOnly {
-			for j := range n - kp {
-				off := x.secBytes + int64(j)*rowLen + int64(c0*s)
-				if _, err := st.scratch.WriteAt(par[j*cnt*s:(j+1)*cnt*s], off); err != nil {
-					return fmt.Errorf("redstuff: writing scratch: %w", err)
-				}
+	}
+	write := func(k int, out []byte) error {
+		c0, c1 := bounds(k)
+		if c0 >= ks || st.metadataOnly {
+			return nil
+		}
+		cnt := c1 - c0
+		for j := range n - kp {
+			off := x.secBytes + int64(j)*rowLen + int64(c0*s)
+			if _, err := st.scratch.WriteAt(out[j*cnt*s:(j+1)*cnt*s], off); err != nil {
+				return fmt.Errorf("redstuff: writing scratch: %w", err)
 			}
 		}
+		return nil
 	}
-	return nil
+	outLen := 0
+	if !st.metadataOnly {
+		outLen = (n - kp) * min(cb, ks) * s
+	}
+	return st.e.pipeline(blocks, kp*cb*s, outLen, read, compute, write)
+}
+
+// pipeline runs blocks 0..count-1 through read, compute and write with two
+// buffers of each kind: block k+1 is read and block k-1 written while
+// block k is computed, so that the I/O of the streaming passes fills the
+// gaps of the parallel computation instead of stopping it. Every write
+// has completed when it returns; the first error stops it.
+func (e *Encoder) pipeline(count, inLen, outLen int, read func(k int, in []byte) error,
+	compute func(k int, in, out []byte), write func(k int, out []byte) error) error {
+	type block struct {
+		k   int
+		buf []byte
+		err error
+	}
+	inFree, outFree := make(chan []byte, 2), make(chan []byte, 2)
+	for range 2 {
+		inFree <- e.getBlock(inLen)
+		outFree <- e.getBlock(outLen)
+	}
+	stop := make(chan struct{})
+	reads := make(chan block)
+	go func() {
+		defer close(reads)
+		for k := range count {
+			var in []byte
+			select {
+			case in = <-inFree:
+			case <-stop:
+				return
+			}
+			err := read(k, in)
+			select {
+			case reads <- block{k, in, err}:
+			case <-stop:
+				inFree <- in
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	writes := make(chan block, 1)
+	written := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var first error
+		for b := range writes {
+			if first == nil {
+				if first = write(b.k, b.buf); first != nil {
+					failed.Store(true)
+				}
+			}
+			outFree <- b.buf
+		}
+		written <- first
+	}()
+	var err error
+	for range count {
+		if failed.Load() {
+			break
+		}
+		r, ok := <-reads
+		if !ok {
+			break
+		}
+		if r.err != nil {
+			err = r.err
+			inFree <- r.buf
+			break
+		}
+		out := <-outFree
+		compute(r.k, r.buf, out)
+		inFree <- r.buf
+		writes <- block{k: r.k, buf: out}
+	}
+	close(stop)
+	close(writes)
+	if werr := <-written; err == nil {
+		err = werr
+	}
+	// Buffers go back to the pool only once nothing uses them.
+	for b := range reads {
+		inFree <- b.buf
+	}
+	for range 2 {
+		e.putBlock(<-inFree)
+		e.putBlock(<-outFree)
+	}
+	return err
+}
+
+// getBlock returns a block buffer of n bytes (reused across encodes: fresh
+// memory costs a page fault per page).
+func (e *Encoder) getBlock(n int) []byte {
+	if p, ok := e.blocks.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func (e *Encoder) putBlock(b []byte) {
+	if cap(b) > 0 {
+		e.blocks.Put(&b)
+	}
 }
 
 // readFull reads len(dst) bytes at off.

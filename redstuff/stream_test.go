@@ -2,6 +2,7 @@ package redstuff
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -209,6 +210,35 @@ func TestDecodeRows(t *testing.T) {
 			if err := enc.DecodeRows(&x.Metadata, have, sl, []int{kp}, make(MemScratch, l), 0); err == nil {
 				t.Errorf("n=%d: a parity row was accepted as wanted", n)
 			}
+		}
+	}
+}
+
+// failingScratch fails every write after the first few.
+type failingScratch struct {
+	MemScratch
+	left int
+}
+
+func (f *failingScratch) WriteAt(p []byte, off int64) (int, error) {
+	if f.left <= 0 {
+		return 0, errors.New("disk full")
+	}
+	f.left--
+	return f.MemScratch.WriteAt(p, off)
+}
+
+// TestEncodeStreamScratchFailure: a scratch space that fails is an error,
+// in either pass, and nothing hangs.
+func TestEncodeStreamScratchFailure(t *testing.T) {
+	p, _ := blob.NewParams(13)
+	enc, _ := NewEncoder(p)
+	data := make([]byte, 200_000)
+	need, _ := enc.ScratchSize(uint64(len(data)))
+	for _, left := range []int{0, 3, 40} {
+		sc := &failingScratch{MemScratch: make(MemScratch, need), left: left}
+		if _, err := enc.EncodeStream(bytes.NewReader(data), uint64(len(data)), sc, 2000); err == nil {
+			t.Errorf("%d writes allowed: no error", left)
 		}
 	}
 }

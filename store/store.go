@@ -104,7 +104,6 @@ type Store struct {
 	writers sync.RWMutex
 
 	tmpSeq atomic.Uint64 // names temporary files uniquely
-	bufs   sync.Pool     // *[]byte of writeBufSize: file writes
 
 	dirty  dirtySet
 	rounds syncRounds

@@ -113,9 +113,9 @@ func (b *backend) Sliver(shard uint16, t blob.SliverType, id blob.ID) (*redstuff
 	return s, ok, err
 }
 
-// SliverBCS implements nodeapi.Store.
-func (b *backend) SliverBCS(shard uint16, t blob.SliverType, id blob.ID) ([]byte, bool, error) {
-	v, err := b.n.store.SliverBytes(shard, t, id)
+// AppendSliverBCS implements nodeapi.Store.
+func (b *backend) AppendSliverBCS(dst []byte, shard uint16, t blob.SliverType, id blob.ID) ([]byte, bool, error) {
+	v, err := b.n.store.AppendSliverBytes(dst, shard, t, id)
 	ok, err := b.found(err, func() { b.n.repairSliver(shard, t, id) })
 	return v, ok, err
 }

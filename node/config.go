@@ -50,6 +50,10 @@ type Config struct {
 	BlocklistReload time.Duration `yaml:"blocklist_reload_interval,omitempty"`
 	// DBCacheSize is the database block cache in bytes (default 64 MiB).
 	DBCacheSize int64 `yaml:"db_cache_size,omitempty"`
+	// SliverFileThreshold is the size from which a sliver is kept in a file
+	// of its own beside the database instead of in it (default 64 KiB;
+	// negative: never). See package store.
+	SliverFileThreshold int `yaml:"sliver_file_threshold,omitempty"`
 	// Chain is how to reach the chain.
 	Chain chainclient.Config `yaml:"chain"`
 	// CommissionRate (basis points) and VotingParams are what register

@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if n.blocklist, err = blocklist.Load(cfg.BlocklistPath); err != nil {
 		return nil, err
 	}
-	if n.store, err = store.Open(store.Config{Dir: cfg.StoragePath, CacheSize: cfg.DBCacheSize, Logger: log}); err != nil {
+	if n.store, err = store.Open(store.Config{Dir: cfg.StoragePath, CacheSize: cfg.DBCacheSize, FileThreshold: cfg.SliverFileThreshold, Logger: log}); err != nil {
 		return nil, err
 	}
 	defer func() {

@@ -73,12 +73,12 @@ func (m *memStore) Sliver(shard uint16, t blob.SliverType, id blob.ID) (*redstuf
 	return s, ok, nil
 }
 
-func (m *memStore) SliverBCS(shard uint16, t blob.SliverType, id blob.ID) ([]byte, bool, error) {
+func (m *memStore) AppendSliverBCS(dst []byte, shard uint16, t blob.SliverType, id blob.ID) ([]byte, bool, error) {
 	s, ok, _ := m.Sliver(shard, t, id)
 	if !ok {
-		return nil, false, nil
+		return dst, false, nil
 	}
-	return s.MarshalBCS(), true, nil
+	return s.AppendBCS(dst), true, nil
 }
 
 func (m *memStore) HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, error) {

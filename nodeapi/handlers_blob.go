@@ -276,9 +276,22 @@ func (s *Server) getSliver(w http.ResponseWriter, r *http.Request) error {
 		return errForbidden("sliver")
 	}
 	shard := uint16(s.deps.Params.ShardOfPair(id, pair))
-	b, ok, err := s.deps.Store.SliverBCS(shard, t, id)
+	// The answer is read into a pooled buffer of the sliver's size (known
+	// from the metadata, when held), not into fresh memory per request.
+	size := 64 << 10
+	if md, ok, err := s.deps.Store.Metadata(id); err == nil && ok {
+		if l, err := sliverLimit(s.deps.Params, md, t); err == nil {
+			size = int(l)
+		}
+	}
+	buf := s.bufs.get(size)
+	defer s.bufs.put(buf)
+	b, ok, err := s.deps.Store.AppendSliverBCS((*buf)[:0], shard, t, id)
 	if err != nil {
 		return err
+	}
+	if cap(b) == cap(*buf) {
+		*buf = b
 	}
 	if !ok {
 		if !s.serves(shard) {

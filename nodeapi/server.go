@@ -34,8 +34,9 @@ type Store interface {
 	PutMetadata(md *blob.MetadataWithID) error
 	// Sliver returns a sliver held for a shard.
 	Sliver(shard uint16, t blob.SliverType, id blob.ID) (s *redstuff.Sliver, ok bool, err error)
-	// SliverBCS returns the BCS SliverData held for a shard.
-	SliverBCS(shard uint16, t blob.SliverType, id blob.ID) (b []byte, ok bool, err error)
+	// AppendSliverBCS appends the BCS SliverData held for a shard to dst
+	// (so that a GET reuses buffers) and returns the extended slice.
+	AppendSliverBCS(dst []byte, shard uint16, t blob.SliverType, id blob.ID) (b []byte, ok bool, err error)
 	// HasSliver reports whether an intact sliver is held for a shard.
 	HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, error)
 	// PutSliver stores a verified sliver for a shard; it is durable after

@@ -66,7 +66,10 @@ func TestCrashDuringUploads(t *testing.T) {
 		t.Skip("starts a subprocess")
 	}
 	const victim = 3
-	net := testnet.Start(t, testnet.Config{External: map[int]bool{victim: true}})
+	// Slivers above 1 KiB go to files beside the index (the large-blob
+	// layout), and the uploads are batched: both are what is killed here.
+	net := testnet.Start(t, testnet.Config{External: map[int]bool{victim: true},
+		NodeConfig: func(_ int, c *node.Config) { c.SliverFileThreshold = 1024 }})
 	cmd := startSubprocess(t, net, victim)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -145,6 +148,10 @@ func TestCrashDuringUploads(t *testing.T) {
 		st.Close()
 		t.Fatalf("store after SIGKILL: %+v %v", report, err)
 	}
+	if report.SliverFiles == 0 {
+		st.Close()
+		t.Fatalf("no sliver was in a file: %+v", report)
+	}
 	enc := net.Client.Encoder()
 	shards := cur.Member(victimIndex).Shards
 	for _, x := range confirmed {
@@ -168,8 +175,8 @@ func TestCrashDuringUploads(t *testing.T) {
 		}
 	}
 	st.Close()
-	t.Logf("killed during uploads: %d blobs stored, %d confirmed by the killed node, all present and intact (%d keys checked, %d slivers)",
-		len(all), len(confirmed), report.Keys, report.Slivers)
+	t.Logf("killed during uploads: %d blobs stored, %d confirmed by the killed node, all present and intact (%d keys checked, %d slivers, %d in files)",
+		len(all), len(confirmed), report.Keys, report.Slivers, report.SliverFiles)
 
 	// Restarted (in process now), it recovers what it missed.
 	if err := net.StartNode(ctx, victim); err != nil {

@@ -111,6 +111,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	s.infos = newCache[blob.ID, blobInfo](1<<20, s.now)
 	if cfg.Publisher {
 		wc := cfg.Wallets.withDefaults()
+		if wc.Client.TempDir == "" {
+			wc.Client.TempDir = cfg.TempDir
+		}
 		keys, err := SubWalletKeys(deps.Key, wc.N, wc.Dir)
 		if err != nil {
 			return nil, err

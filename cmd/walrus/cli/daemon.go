@@ -40,6 +40,7 @@ type daemonFlags struct {
 	jwtCacheSize          int
 	jwtCacheRefresh       time.Duration
 	logLevel              string
+	memoryBudget, tempDir string
 	aggregator, publisher bool
 }
 
@@ -62,6 +63,8 @@ func (f *daemonFlags) add(cmd *cobra.Command) {
 		fl.Int64Var(&f.maxBodyKiB, "max-body-size", gateway.DefaultMaxBodySize>>10, "largest PUT /v1/blobs body, in KiB (413 beyond)")
 		fl.Int64Var(&f.maxQuilt, "max-quilt-body-size", gateway.DefaultMaxQuiltBodySize>>10, "largest PUT /v1/quilts body, in KiB")
 		fl.IntVar(&f.pubConcurrency, "max-concurrent-requests", gateway.DefaultPublisherRequests, "stores run at once")
+		fl.StringVar(&f.memoryBudget, "memory-budget", "1GiB", "memory the stores share (each gets an equal part, at least 64MiB); bodies are spooled to --temp-dir")
+		fl.StringVar(&f.tempDir, "temp-dir", "", "where request bodies and scratch space go (default: the system's temporary directory)")
 		fl.IntVar(&f.pubBuffer, "max-buffer-size", gateway.DefaultPublisherBuffer, "stores waiting beyond those; more get 429")
 		fl.IntVar(&f.nClients, "n-clients", 8, "sub-wallets storing concurrently")
 		fl.StringVar(&f.subWalletsDir, "sub-wallets-dir", "", "directory of the sub-wallets' keystores (default: keys derived from the wallet)")
@@ -99,6 +102,11 @@ func (f *daemonFlags) config() (gateway.Config, error) {
 	if f.publisher {
 		c.MaxBodySize, c.MaxQuiltBodySize = f.maxBodyKiB<<10, f.maxQuilt<<10
 		c.PublisherConcurrency, c.PublisherBuffer, c.BurnAfterStore = f.pubConcurrency, f.pubBuffer, f.burnAfterStore
+		mem, err := parseSize(f.memoryBudget)
+		if err != nil || mem < 64<<20 {
+			return c, fmt.Errorf("--memory-budget %q: want a size of at least 64MiB", f.memoryBudget)
+		}
+		c.MemoryBudget, c.TempDir = mem, f.tempDir
 		c.Wallets = gateway.WalletsConfig{N: f.nClients, Dir: f.subWalletsDir, MinBalance: f.minBalance, RefillAmount: f.refill,
 			RefillInterval: f.refillInterval}
 		if f.jwtSecret != "" || f.jwtExpiringSec > 0 || f.jwtVerifyUpload {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,6 +184,7 @@ func (e *env) benchStore(ctx context.Context, c *client.Client, size int64, f be
 			return r, err
 		}
 		before := nodeWrites(pids)
+		debug.FreeOSMemory() // what earlier runs left is not this run's peak
 		resetPeakRSS()
 		t := time.Now()
 		res, err := c.StoreFile(ctx, path, client.StoreOptions{Epochs: 1, Force: true})
@@ -235,6 +237,7 @@ func (e *env) benchRead(ctx context.Context, c *client.Client, size int64, f ben
 	}
 	_ = c.WaitUploads(ctx)
 	for run := range f.runs {
+		debug.FreeOSMemory()
 		resetPeakRSS()
 		t := time.Now()
 		n, err := c.ReadTo(ctx, res.BlobID, io.Discard, client.ReadOptions{})

@@ -153,6 +153,10 @@ func FuzzClientAnswers(f *testing.F) {
 		_, _ = c.Health(ctx, true)
 		_, _ = c.PutMetadata(ctx, &x.Metadata, true)
 		_, _ = c.PutSliverBatch(ctx, id, nodeapi.NewSliverBatch(0), false)
+		buf := make([]byte, 64)
+		if s, err := c.SliverInto(ctx, id, 1, blob.Primary, buf); err == nil && len(s.Data) > len(buf) {
+			t.Fatalf("SliverInto answered %d bytes of data from a %d-byte buffer", len(s.Data), len(buf))
+		}
 	})
 }
 

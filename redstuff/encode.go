@@ -273,41 +273,27 @@ func (a *arena) scratchBytes(n int) []byte {
 // phaseRows runs the row code over batches of the k_p message rows: it fills
 // the secondary slivers k_s..n-1 and hashes every symbol of rows 0..k_p-1.
 func (x *expansion) phaseRows(arenas []*arena) {
-	n, kp, ks, s := x.n, x.kp, x.ks, x.s
-	b := batch(kp, x.e.workers, x.lay.stride)
-	parallelFor(x.e.workers, kp, b, func(w int, r0, r1 int) {
-		a := arenas[w]
-		cnt := r1 - r0
-		sh := a.shardSet(n, x.lay.packedLen(cnt))
-		in, out := sh[:ks], sh[ks:]
-		for c := range ks {
-			for r := r0; r < r1; r++ {
-				x.lay.pack(in[c], r-r0, x.rows[r][c*s:(c+1)*s])
-			}
-		}
-		if err := x.e.secondary.Encode(in, out); err != nil {
-			panic(err) // shapes are fixed by construction
-		}
-		// Row-major copy of the new symbols for hashing, and the secondary slivers.
-		rr := n - ks
-		rowSyms := a.scratchBytes(cnt * rr * s)
-		for j := range rr {
-			for r := r0; r < r1; r++ {
-				sym := rowSyms[((r-r0)*rr+j)*s : ((r-r0)*rr+j+1)*s]
-				x.lay.unpack(sym, out[j], r-r0)
-				copy(x.secAt(ks+j, r), sym)
-			}
-		}
-		for r := r0; r < r1; r++ {
-			merkle.LeafHashes(x.leaves[r*n:r*n+ks], x.rows[r], s)
-			merkle.LeafHashes(x.leaves[r*n+ks:(r+1)*n], rowSyms[(r-r0)*rr*s:(r-r0+1)*rr*s], s)
-			if x.prim != nil {
-				copy(x.prim[r*ks*s:(r+1)*ks*s], x.rows[r])
-				for c := range ks {
-					copy(x.secAt(c, r), x.rows[r][c*s:(c+1)*s])
+	n, ks, s := x.n, x.ks, x.s
+	k := kernel{e: x.e, lay: x.lay, n: n, kp: x.kp, ks: ks, s: s, leaves: x.leaves}
+	b := batch(x.kp, x.e.workers, x.lay.stride)
+	parallelFor(x.e.workers, x.kp, b, func(w int, r0, r1 int) {
+		k.rows(arenas[w], r0, r1, func(r int) []byte { return x.rows[r] }, func(syms []byte) {
+			rr := n - ks
+			for j := range rr {
+				for r := r0; r < r1; r++ {
+					o := ((r-r0)*rr + j) * s
+					copy(x.secAt(ks+j, r), syms[o:o+s])
 				}
 			}
-		}
+			if x.prim != nil {
+				for r := r0; r < r1; r++ {
+					copy(x.prim[r*ks*s:(r+1)*ks*s], x.rows[r])
+					for c := range ks {
+						copy(x.secAt(c, r), x.rows[r][c*s:(c+1)*s])
+					}
+				}
+			}
+		})
 	})
 }
 
@@ -316,46 +302,17 @@ func (x *expansion) phaseRows(arenas []*arena) {
 // computes every column's Merkle root (the secondary sliver hashes).
 func (x *expansion) phaseColumns(arenas []*arena) {
 	n, kp, ks, s := x.n, x.kp, x.ks, x.s
+	k := kernel{e: x.e, lay: x.lay, n: n, kp: kp, ks: ks, s: s, leaves: x.leaves, pairHashes: x.pairHashes}
+	from := colSource{run: func(r, a, b int) []byte { return x.rows[r][a*s : b*s] }, runEnd: ks,
+		sym: func(r, c int) []byte { return x.secAt(c, r) }}
 	b := batch(n, x.e.workers, x.lay.stride)
 	parallelFor(x.e.workers, n, b, func(w int, c0, c1 int) {
-		a := arenas[w]
-		cnt := c1 - c0
-		sh := a.shardSet(n, x.lay.packedLen(cnt))
-		in, out := sh[:kp], sh[kp:]
-		for r := range kp {
-			if c0 < ks {
-				hi := min(c1, ks)
-				x.lay.packMany(in[r], 0, x.rows[r][c0*s:hi*s], hi-c0)
-			}
-			for c := max(c0, ks); c < c1; c++ {
-				x.lay.pack(in[r], c-c0, x.secAt(c, r))
-			}
-		}
-		if err := x.e.primary.Encode(in, out); err != nil {
-			panic(err)
-		}
-		rr := n - kp
-		colSyms := a.scratchBytes(rr * cnt * s)
-		for j := range rr {
-			row := colSyms[j*cnt*s : (j+1)*cnt*s]
-			x.lay.unpackMany(row, out[j], 0, cnt)
-			i := kp + j
-			merkle.LeafHashes(x.leaves[i*n+c0:i*n+c1], row, s)
+		k.columns(arenas[w], c0, c1, from, nil, func(j int, row []byte) {
 			if x.prim != nil && c0 < ks {
-				hi := min(c1, ks)
+				i, hi := kp+j, min(c1, ks)
 				copy(x.prim[(i*ks+c0)*s:(i*ks+hi)*s], row[:(hi-c0)*s])
 			}
-		}
-		if cap(a.leafBuf) < n {
-			a.leafBuf = make([]merkle.Node, n)
-		}
-		col := a.leafBuf[:n]
-		for c := c0; c < c1; c++ {
-			for r := range n {
-				col[r] = x.leaves[r*n+c]
-			}
-			x.pairHashes[n-1-c].Secondary = merkle.Root(col)
-		}
+		})
 	})
 }
 

@@ -190,6 +190,7 @@ func (st *streamEncode) rows(arenas []*arena) error {
 		r0, r1 := bounds(k)
 		return x.readBlob(in[:(r1-r0)*rowLen], int64(r0)*int64(rowLen))
 	}
+	kn := kernel{e: st.e, lay: st.lay, n: n, kp: kp, ks: ks, s: s, leaves: st.leaves}
 	// out holds the block's new symbols column-major: column j's symbols together.
 	compute := func(k int, in, out []byte) {
 		r0, r1 := bounds(k)
@@ -197,29 +198,14 @@ func (st *streamEncode) rows(arenas []*arena) error {
 		row := func(r int) []byte { return in[(r-r0)*rowLen : (r-r0+1)*rowLen] }
 		b := batch(cnt, st.e.workers, st.lay.stride)
 		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
-			a := arenas[w]
-			c := hi - lo
-			sh := a.shardSet(n, st.lay.packedLen(c))
-			src, par := sh[:ks], sh[ks:]
-			for col := range ks {
-				for i := lo; i < hi; i++ {
-					st.lay.pack(src[col], i-lo, row(r0 + i)[col*s:(col+1)*s])
-				}
-			}
-			if err := st.e.secondary.Encode(src, par); err != nil {
-				panic(err) // shapes are fixed by construction
-			}
-			syms := a.scratchBytes(rr * s)
-			for i := lo; i < hi; i++ {
-				r := r0 + i
+			kn.rows(arenas[w], r0+lo, r0+hi, row, func(syms []byte) {
 				for j := range rr {
-					sym := syms[j*s : (j+1)*s]
-					st.lay.unpack(sym, par[j], i-lo)
-					copy(out[(j*cnt+i)*s:(j*cnt+i+1)*s], sym)
+					for i := lo; i < hi; i++ {
+						o := ((i-lo)*rr + j) * s
+						copy(out[(j*cnt+i)*s:(j*cnt+i+1)*s], syms[o:o+s])
+					}
 				}
-				merkle.LeafHashes(st.leaves[r*n:r*n+ks], row(r), s)
-				merkle.LeafHashes(st.leaves[r*n+ks:(r+1)*n], syms, s)
-			}
+			})
 		})
 	}
 	write := func(k int, out []byte) error {
@@ -270,57 +256,25 @@ func (st *streamEncode) columns(arenas []*arena) error {
 		_, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w))
 		return err
 	}
+	kn := kernel{e: st.e, lay: st.lay, n: n, kp: kp, ks: ks, s: s, leaves: st.leaves, pairHashes: st.pairHashes}
 	// out holds the parity rows of systematic columns, row-major in the block.
 	compute := func(k int, in, out []byte) {
 		c0, c1 := bounds(k)
 		cnt := c1 - c0
-		// sym(r, c) is symbol r of column c within the block.
-		sym := func(r, c int) []byte { o := (c-c0)*kp*s + r*s; return in[o : o+s] }
+		// A systematic block is row-major (one read per row), a parity
+		// block column-major (the spilled secondary slivers).
+		from := colSource{sym: func(r, c int) []byte { o := (c-c0)*kp*s + r*s; return in[o : o+s] }}
 		if c0 < ks {
-			sym = func(r, c int) []byte { o := r*cnt*s + (c-c0)*s; return in[o : o+s] }
+			from = colSource{run: func(r, a, b int) []byte { return in[r*cnt*s+(a-c0)*s : r*cnt*s+(b-c0)*s] }, runEnd: c1}
 		}
 		keep := c0 < ks && !st.metadataOnly
 		b := batch(cnt, st.e.workers, st.lay.stride)
 		parallelFor(st.e.workers, cnt, b, func(w int, lo, hi int) {
-			a := arenas[w]
-			c := hi - lo
-			sh := a.shardSet(n, st.lay.packedLen(c))
-			src, par := sh[:kp], sh[kp:]
-			for r := range kp {
-				for i := lo; i < hi; i++ {
-					st.lay.pack(src[r], i-lo, sym(r, c0+i))
-				}
+			var dst func(j int) []byte
+			if keep { // the kept symbols go straight into the block's output
+				dst = func(j int) []byte { return out[(j*cnt+lo)*s : (j*cnt+hi)*s] }
 			}
-			if err := st.e.primary.Encode(src, par); err != nil {
-				panic(err)
-			}
-			rr := n - kp
-			var syms []byte
-			if !keep {
-				syms = a.scratchBytes(rr * c * s)
-			}
-			for j := range rr {
-				// Kept symbols are unpacked straight into the block's output.
-				var row []byte
-				if keep {
-					row = out[(j*cnt+lo)*s : (j*cnt+hi)*s]
-				} else {
-					row = syms[j*c*s : (j+1)*c*s]
-				}
-				st.lay.unpackMany(row, par[j], 0, c)
-				i := kp + j
-				merkle.LeafHashes(st.leaves[i*n+c0+lo:i*n+c0+hi], row, s)
-			}
-			if cap(a.leafBuf) < n {
-				a.leafBuf = make([]merkle.Node, n)
-			}
-			col := a.leafBuf[:n]
-			for cc := c0 + lo; cc < c0+hi; cc++ {
-				for r := range n {
-					col[r] = st.leaves[r*n+cc]
-				}
-				st.pairHashes[n-1-cc].Secondary = merkle.Root(col)
-			}
+			kn.columns(arenas[w], c0+lo, c0+hi, from, dst, nil)
 		})
 	}
 	write := func(k int, out []byte) error {

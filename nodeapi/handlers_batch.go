@@ -41,14 +41,7 @@ type BatchResult struct {
 // frame that failed. Then slivers already stored are skipped, and the rest
 // stored (registered blob) or buffered (pending).
 func (s *Server) putSlivers(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.blobID(r)
-	if err != nil {
-		return err
-	}
-	if s.blocked(id) {
-		return errForbidden("blob")
-	}
-	pending, err := pendingParam(r)
+	id, pending, err := s.uploadTarget(r)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,20 @@ func sliverLimit(p blob.Params, md *blob.MetadataWithID, t blob.SliverType) (int
 	return int64(len(bcs.AppendULEB128(nil, uint32(n))) + n + 4), nil // length, data, symbol size, index
 }
 
+// uploadTarget makes the first checks of every upload: the blob ID, the
+// blocklist, the ?pending= flag.
+func (s *Server) uploadTarget(r *http.Request) (blob.ID, bool, error) {
+	id, err := s.blobID(r)
+	if err != nil {
+		return id, false, err
+	}
+	if s.blocked(id) {
+		return id, false, errForbidden("blob")
+	}
+	pending, err := pendingParam(r)
+	return id, pending, err
+}
+
 // pendingParam parses ?pending=.
 func pendingParam(r *http.Request) (bool, error) {
 	v := r.URL.Query().Get("pending")
@@ -86,14 +100,7 @@ func (s *Server) getMetadataStatus(w http.ResponseWriter, r *http.Request) error
 // encoding type, decoding, invalid blob, verification against the ID, then
 // stores (registered), buffers (pending) or refuses.
 func (s *Server) putMetadata(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.blobID(r)
-	if err != nil {
-		return err
-	}
-	if s.blocked(id) {
-		return errForbidden("blob")
-	}
-	pending, err := pendingParam(r)
+	id, pending, err := s.uploadTarget(r)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	blst "github.com/supranational/blst/bindings/go"
 
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -115,7 +116,7 @@ func (k *SecretKey) Sign(msg []byte) Signature {
 
 // ProofOfPossession signs the proof-of-possession message that binds this key
 // to addr in epoch, and returns the message with its signature.
-func (k *SecretKey) ProofOfPossession(epoch uint32, addr wire.Address) (wire.ProofOfPossession, Signature) {
+func (k *SecretKey) ProofOfPossession(epoch uint32, addr ids.Address) (wire.ProofOfPossession, Signature) {
 	pop := wire.ProofOfPossession{Epoch: epoch, Address: addr, PublicKey: k.PublicKey().Bytes()}
 	return pop, k.Sign(pop.Marshal())
 }

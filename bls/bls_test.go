@@ -8,6 +8,7 @@ import (
 
 	blst "github.com/supranational/blst/bindings/go"
 
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -120,7 +121,7 @@ func TestProofOfPossessionVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var addr wire.Address
+	var addr ids.Address
 	for i := range addr {
 		addr[i] = 0xab
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -65,7 +66,7 @@ func TestBlobLifecycle(t *testing.T) {
 
 	// Certify with a quorum.
 	sg := signersOfWeight(s, 7)
-	r = h.ok(alice, h.certify(Ref(blobObj), 1, id, wire.Deletable(wire.ObjectID(blobObj)), sg...))
+	r = h.ok(alice, h.certify(Ref(blobObj), 1, id, wire.Deletable(ids.ObjectID(blobObj)), sg...))
 	cev, err := ParseBlobCertified(r.Events[0].Event.Data)
 	if err != nil || cev.BlobID != id || cev.EndEpoch != 4 || cev.IsExtension || cev.ObjectID != blobObj {
 		t.Fatalf("BlobCertified %+v %v", cev, err)
@@ -111,17 +112,17 @@ func TestBlobLifecycle(t *testing.T) {
 }
 
 // ownedStorage finds a Storage object of the given size owned by u.
-func ownedStorage(h *harness, u *user, size uint64) ObjectID {
+func ownedStorage(h *harness, u *user, size uint64) ids.ObjectID {
 	keys, _ := h.st.Scan(KeyOwnerPrefix(u.addr), nil, 0)
 	for _, k := range keys {
-		var id ObjectID
+		var id ids.ObjectID
 		copy(id[:], k[33:])
 		if o := h.object(id); o != nil && o.Kind == KindStorage && o.Storage.Size == size {
 			return id
 		}
 	}
 	h.t.Fatal("no storage")
-	return ObjectID{}
+	return ids.ObjectID{}
 }
 
 func TestBlobAborts(t *testing.T) {
@@ -131,7 +132,7 @@ func TestBlobAborts(t *testing.T) {
 	size := uint64(1000)
 	enc := h.encoded(size)
 	id, root := newBlob(2, size)
-	register := func(u *user, deletable bool) ObjectID {
+	register := func(u *user, deletable bool) ids.ObjectID {
 		r := h.ok(u, &ReserveSpace{EncodedSize: enc, EpochsAhead: 2},
 			&RegisterBlob{Storage: CreatedRef(0), BlobID: id, RootHash: root, Size: size, EncodingType: 1, Deletable: deletable})
 		return r.Created[1]
@@ -218,8 +219,8 @@ func TestBlobAborts(t *testing.T) {
 		h.t = t
 		b := register(alice, true)
 		h.abort(EInvalidPersistence, alice, h.certify(Ref(b), 1, id, wire.Permanent, quorum...))
-		h.abort(EInvalidPersistence, alice, h.certify(Ref(b), 1, id, wire.Deletable(wire.ObjectID{1}), quorum...))
-		h.ok(alice, h.certify(Ref(b), 1, id, wire.Deletable(wire.ObjectID(b)), quorum...))
+		h.abort(EInvalidPersistence, alice, h.certify(Ref(b), 1, id, wire.Deletable(ids.ObjectID{1}), quorum...))
+		h.ok(alice, h.certify(Ref(b), 1, id, wire.Deletable(ids.ObjectID(b)), quorum...))
 	})
 	t.Run("double certify", func(t *testing.T) {
 		h.t = t
@@ -231,7 +232,7 @@ func TestBlobAborts(t *testing.T) {
 		h.t = t
 		b := register(alice, true)
 		h.abort(ENotOwner, bob, &DeleteBlob{Blob: Ref(b)})
-		h.abort(ENotOwner, bob, h.certify(Ref(b), 1, id, wire.Deletable(wire.ObjectID(b)), quorum...))
+		h.abort(ENotOwner, bob, h.certify(Ref(b), 1, id, wire.Deletable(ids.ObjectID(b)), quorum...))
 		h.abort(ENotOwner, bob, &ExtendBlob{Blob: Ref(b), Epochs: 1})
 		h.abort(ENotOwner, bob, &TransferObject{Object: Ref(b), To: bob.addr})
 		h.abort(ENotOwner, bob, &SetBlobAttribute{Blob: Ref(b), Key: "k", Value: "v"})
@@ -266,7 +267,7 @@ func TestBlobAborts(t *testing.T) {
 	})
 	t.Run("unknown object", func(t *testing.T) {
 		h.t = t
-		h.abort(EObjectNotFound, alice, &DeleteBlob{Blob: Ref(ObjectID{7})})
+		h.abort(EObjectNotFound, alice, &DeleteBlob{Blob: Ref(ids.ObjectID{7})})
 		h.abort(EObjectNotFound, alice, &DeleteBlob{Blob: CreatedRef(0)})
 	})
 	t.Run("wrong kind", func(t *testing.T) {

@@ -93,7 +93,7 @@ func (c *txCtx) certifyBlob(call *CertifyBlob) error {
 	if msg.BlobID != b.BlobID {
 		return abortf(EInvalidBlobId, "certificate for %s, blob is %s", msg.BlobID, b.BlobID)
 	}
-	if msg.Persistence.Deletable != b.Deletable || b.Deletable && ObjectID(msg.Persistence.ObjectID) != b.ID {
+	if msg.Persistence.Deletable != b.Deletable || b.Deletable && msg.Persistence.ObjectID != b.ID {
 		return abortf(EInvalidPersistence, "certificate persistence does not match the blob")
 	}
 	if b.Certified() {

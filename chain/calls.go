@@ -5,6 +5,7 @@ package chain
 import (
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Call is one call of a transaction, named after the Move function it mirrors.
@@ -114,7 +115,7 @@ func newCall(o op) Call {
 
 // TransferWal (transfer_wal) sends WAL to another address.
 type TransferWal struct {
-	To     Address
+	To     ids.Address
 	Amount uint64
 }
 
@@ -225,7 +226,7 @@ func (c *FuseStorage) decode(d *bcs.Decoder) {
 // TransferObject (transfer_object) gives an owned Storage, Blob or StakedWal to another address.
 type TransferObject struct {
 	Object ObjectRef
-	To     Address
+	To     ids.Address
 }
 
 func (*TransferObject) op() op { return opTransferObject }
@@ -756,7 +757,7 @@ func (c *EpochSyncDone) decode(d *bcs.Decoder) {
 
 // FaucetMint (faucet_mint) mints WAL to an address; only the genesis faucet account may call it.
 type FaucetMint struct {
-	To     Address
+	To     ids.Address
 	Amount uint64
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // txCtx is the state of one running transaction (or of block processing).
@@ -14,13 +15,13 @@ type txCtx struct {
 	st      *Overlay
 	sys     *System
 	now     uint64
-	sender  Address
-	digest  Digest
+	sender  ids.Address
+	digest  ids.Digest
 	comm    *committee.Committee
 	certs   map[certKey]error
 	txIndex int
 	call    int
-	created []ObjectID
+	created []ids.ObjectID
 	events  []Event
 }
 
@@ -103,18 +104,18 @@ func (c *txCtx) exec(call Call) error {
 func (c *txCtx) emit(e Event) { c.events = append(c.events, e) }
 
 // newID returns the ID of the next object this transaction creates.
-func (c *txCtx) newID() ObjectID {
-	id := NewObjectID(c.digest, uint64(len(c.created)))
+func (c *txCtx) newID() ids.ObjectID {
+	id := ids.NewObjectID(c.digest, uint64(len(c.created)))
 	c.created = append(c.created, id)
 	return id
 }
 
-func (c *txCtx) resolve(r ObjectRef) (ObjectID, error) {
+func (c *txCtx) resolve(r ObjectRef) (ids.ObjectID, error) {
 	if !r.Created {
 		return r.ID, nil
 	}
 	if int(r.Index) >= len(c.created) {
-		return ObjectID{}, abortf(EObjectNotFound, "created object %d of %d", r.Index, len(c.created))
+		return ids.ObjectID{}, abortf(EObjectNotFound, "created object %d of %d", r.Index, len(c.created))
 	}
 	return c.created[r.Index], nil
 }
@@ -186,9 +187,9 @@ func (c *txCtx) remove(o *Object) {
 	c.st.Delete(KeyObject(id))
 }
 
-func (c *txCtx) account(a Address) (Account, error) { return LoadAccount(c.st, a) }
+func (c *txCtx) account(a ids.Address) (Account, error) { return LoadAccount(c.st, a) }
 
-func (c *txCtx) debit(a Address, amount uint64) error {
+func (c *txCtx) debit(a ids.Address, amount uint64) error {
 	acct, err := c.account(a)
 	if err != nil {
 		return err
@@ -201,7 +202,7 @@ func (c *txCtx) debit(a Address, amount uint64) error {
 	return nil
 }
 
-func (c *txCtx) credit(a Address, amount uint64) error {
+func (c *txCtx) credit(a ids.Address, amount uint64) error {
 	acct, err := c.account(a)
 	if err != nil {
 		return err
@@ -260,10 +261,10 @@ func (c *txCtx) transferObject(call *TransferObject) error {
 }
 
 // insertSorted inserts id into a sorted slice of IDs.
-func insertSorted(ids []ObjectID, id ObjectID) []ObjectID {
-	i, found := slices.BinarySearchFunc(ids, id, func(a, b ObjectID) int { return bytes.Compare(a[:], b[:]) })
+func insertSorted(sorted []ids.ObjectID, id ids.ObjectID) []ids.ObjectID {
+	i, found := slices.BinarySearchFunc(sorted, id, func(a, b ids.ObjectID) int { return bytes.Compare(a[:], b[:]) })
 	if found {
-		return ids
+		return sorted
 	}
-	return slices.Insert(ids, i, id)
+	return slices.Insert(sorted, i, id)
 }

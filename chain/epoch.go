@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // BurnPercent is the share of an epoch's rewards burned at its end.
@@ -78,7 +79,7 @@ func (c *txCtx) votingEnd() error {
 		return err
 	}
 	var cands []Candidate
-	keys := map[ObjectID][48]byte{}
+	keys := map[ids.ObjectID][48]byte{}
 	for _, o := range pools {
 		p := o.Pool
 		if p.State != PoolActive {
@@ -130,7 +131,7 @@ func (c *txCtx) epochChange() error {
 		s.State, s.EpochStartMs, s.StateTimeMs = EpochChangeDone, c.now, c.now
 		return nil
 	}
-	rewards := map[ObjectID]uint64{}
+	rewards := map[ids.ObjectID]uint64{}
 	total := s.Future[0].Rewards
 	burn := total * BurnPercent / 100
 	s.Burned += burn
@@ -339,7 +340,7 @@ func (c *txCtx) capacityVote() (uint64, error) {
 
 // Candidate is a node competing for shards, with its stake.
 type Candidate struct {
-	NodeID ObjectID
+	NodeID ids.ObjectID
 	Stake  uint64
 }
 
@@ -413,7 +414,7 @@ func greaterQuotient(a, da, b, db uint64) bool {
 // shards are left out; the result is sorted by node ID.
 func SelectCommittee(cands []Candidate, n int, current []Assignment) []Assignment {
 	ranked, counts := Apportion(cands, n)
-	want := map[ObjectID]int{}
+	want := map[ids.ObjectID]int{}
 	for i, c := range ranked {
 		if counts[i] > 0 {
 			want[c.NodeID] = counts[i]
@@ -430,14 +431,14 @@ func SelectCommittee(cands []Candidate, n int, current []Assignment) []Assignmen
 // nodes give up shards from the end of their lists, growing or new nodes
 // (in node-ID order) take the freed shards in ascending order. With no
 // current committee, shards go out in order 0, 1, 2, … by node ID.
-func Transition(current []Assignment, want map[ObjectID]int, n int) []Assignment {
-	ids := make([]ObjectID, 0, len(want))
+func Transition(current []Assignment, want map[ids.ObjectID]int, n int) []Assignment {
+	sorted := make([]ids.ObjectID, 0, len(want))
 	for id := range want {
-		ids = append(ids, id)
+		sorted = append(sorted, id)
 	}
-	slices.SortFunc(ids, func(a, b ObjectID) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(sorted, func(a, b ids.ObjectID) int { return bytes.Compare(a[:], b[:]) })
 	held := make([]bool, n)
-	kept := map[ObjectID][]uint16{}
+	kept := map[ids.ObjectID][]uint16{}
 	for _, a := range current {
 		k := min(want[a.NodeID], len(a.Shards))
 		kept[a.NodeID] = slices.Clone(a.Shards[:k])
@@ -451,8 +452,8 @@ func Transition(current []Assignment, want map[ObjectID]int, n int) []Assignment
 			free = append(free, uint16(s))
 		}
 	}
-	out := make([]Assignment, 0, len(ids))
-	for _, id := range ids {
+	out := make([]Assignment, 0, len(sorted))
+	for _, id := range sorted {
 		shards := kept[id]
 		need := want[id] - len(shards)
 		shards = append(shards, free[:need]...)

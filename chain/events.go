@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Event types: the Walrus event names (spec 6.2).
@@ -49,13 +50,13 @@ func (c Cursor) String() string { return fmt.Sprintf("%d.%d.%d", c.Height, c.TxI
 func ParseCursor(s string) (Cursor, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
-		return Cursor{}, fmt.Errorf("%w: cursor %q", ErrParse, s)
+		return Cursor{}, fmt.Errorf("%w: cursor %q", ids.ErrParse, s)
 	}
 	h, err1 := strconv.ParseUint(parts[0], 10, 64)
 	t, err2 := strconv.ParseUint(parts[1], 10, 32)
 	e, err3 := strconv.ParseUint(parts[2], 10, 32)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return Cursor{}, fmt.Errorf("%w: cursor %q", ErrParse, s)
+		return Cursor{}, fmt.Errorf("%w: cursor %q", ids.ErrParse, s)
 	}
 	return Cursor{h, uint32(t), uint32(e)}, nil
 }
@@ -66,7 +67,7 @@ type Event struct {
 	Type     string
 	Data     []byte
 	BlobID   *blob.ID
-	ObjectID *ObjectID
+	ObjectID *ids.ObjectID
 	Epoch    uint32
 }
 
@@ -75,7 +76,7 @@ type Event struct {
 // there (Walrus's EventID {txDigest, eventSeq}).
 type EventRecord struct {
 	Cursor   Cursor
-	TxDigest Digest
+	TxDigest ids.Digest
 	Event    Event
 }
 
@@ -112,7 +113,7 @@ func DecodeEventRecord(d *bcs.Decoder) EventRecord {
 		r.Event.BlobID = &id
 	}
 	if d.Option() {
-		id := ObjectID(d.Array32())
+		id := ids.ObjectID(d.Array32())
 		r.Event.ObjectID = &id
 	}
 	r.Event.Epoch = d.U32()
@@ -134,7 +135,7 @@ type BlobRegistered struct {
 	EncodingType blob.EncodingType
 	EndEpoch     uint32
 	Deletable    bool
-	ObjectID     ObjectID
+	ObjectID     ids.ObjectID
 }
 
 // BlobCertified is the payload of a BlobCertified event.
@@ -143,7 +144,7 @@ type BlobCertified struct {
 	BlobID      blob.ID
 	EndEpoch    uint32
 	Deletable   bool
-	ObjectID    ObjectID
+	ObjectID    ids.ObjectID
 	IsExtension bool
 }
 
@@ -152,7 +153,7 @@ type BlobDeleted struct {
 	Epoch        uint32
 	BlobID       blob.ID
 	EndEpoch     uint32
-	ObjectID     ObjectID
+	ObjectID     ids.ObjectID
 	WasCertified bool
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -29,35 +30,35 @@ func TestVotesSetPrices(t *testing.T) {
 
 // sampleTx has one call of every kind.
 func sampleTx() *Tx {
-	return &Tx{Sender: Address{1}, Sequence: 3, Fee: 1000, Calls: []Call{
-		&TransferWal{To: Address{2}, Amount: 5},
+	return &Tx{Sender: ids.Address{1}, Sequence: 3, Fee: 1000, Calls: []Call{
+		&TransferWal{To: ids.Address{2}, Amount: 5},
 		&ReserveSpace{EncodedSize: 1 << 30, EpochsAhead: 3},
 		&SplitStorageBySize{Storage: CreatedRef(0), SplitSize: 10},
-		&SplitStorageByEpoch{Storage: Ref(ObjectID{3}), SplitEpoch: 4},
-		&FuseStorage{Storage: Ref(ObjectID{3}), Other: CreatedRef(1)},
-		&TransferObject{Object: Ref(ObjectID{4}), To: Address{5}},
+		&SplitStorageByEpoch{Storage: Ref(ids.ObjectID{3}), SplitEpoch: 4},
+		&FuseStorage{Storage: Ref(ids.ObjectID{3}), Other: CreatedRef(1)},
+		&TransferObject{Object: Ref(ids.ObjectID{4}), To: ids.Address{5}},
 		&RegisterBlob{Storage: CreatedRef(0), BlobID: [32]byte{6}, RootHash: [32]byte{7}, Size: 99, EncodingType: 1, Deletable: true},
 		&CertifyBlob{Blob: CreatedRef(1), Signature: [96]byte{8}, SignersBitmap: []byte{0xff, 1}, Message: (&wire.Confirmation{Epoch: 1}).Marshal()},
-		&DeleteBlob{Blob: Ref(ObjectID{9})},
-		&ExtendBlob{Blob: Ref(ObjectID{9}), Epochs: 2},
-		&ExtendBlobWithResource{Blob: Ref(ObjectID{9}), Storage: Ref(ObjectID{10})},
-		&BurnBlob{Blob: Ref(ObjectID{9})},
-		&ShareBlob{Blob: Ref(ObjectID{9}), Funds: 11},
-		&FundSharedBlob{Shared: Ref(ObjectID{12}), Amount: 13},
-		&ExtendSharedBlob{Shared: Ref(ObjectID{12}), Epochs: 1},
-		&SetBlobAttribute{Blob: Ref(ObjectID{9}), Key: "k", Value: "v"},
-		&RemoveBlobAttribute{Blob: Ref(ObjectID{9}), Key: "k"},
+		&DeleteBlob{Blob: Ref(ids.ObjectID{9})},
+		&ExtendBlob{Blob: Ref(ids.ObjectID{9}), Epochs: 2},
+		&ExtendBlobWithResource{Blob: Ref(ids.ObjectID{9}), Storage: Ref(ids.ObjectID{10})},
+		&BurnBlob{Blob: Ref(ids.ObjectID{9})},
+		&ShareBlob{Blob: Ref(ids.ObjectID{9}), Funds: 11},
+		&FundSharedBlob{Shared: Ref(ids.ObjectID{12}), Amount: 13},
+		&ExtendSharedBlob{Shared: Ref(ids.ObjectID{12}), Epochs: 1},
+		&SetBlobAttribute{Blob: Ref(ids.ObjectID{9}), Key: "k", Value: "v"},
+		&RemoveBlobAttribute{Blob: Ref(ids.ObjectID{9}), Key: "k"},
 		&InvalidateBlobID{Signature: [96]byte{14}, SignersBitmap: []byte{1}, Message: []byte{2, 0, 3}},
 		&RegisterNode{Name: "n", NetworkAddress: "h:1", PublicKey: [48]byte{15}, ProofOfPossession: [96]byte{16}, NetworkPublicKey: []byte{17}, CommissionRate: 18, StoragePrice: 19, WritePrice: 20, NodeCapacity: 21},
-		&UpdateNode{Node: Ref(ObjectID{22}), Name: "m", NextPublicKey: make([]byte, 48), NextProofOfPossession: make([]byte, 96)},
-		&StakeWithPool{Node: Ref(ObjectID{22}), Amount: 23},
-		&RequestWithdrawStake{Staked: Ref(ObjectID{24})},
-		&WithdrawStake{Staked: Ref(ObjectID{24})},
-		&SetCommissionRate{Node: Ref(ObjectID{22}), Rate: 25},
-		&CollectCommission{Node: Ref(ObjectID{22})},
-		&Vote{Node: Ref(ObjectID{22}), StoragePrice: 26, WritePrice: 27, NodeCapacity: 28},
-		&EpochSyncDone{Node: Ref(ObjectID{22}), Epoch: 29},
-		&FaucetMint{To: Address{30}, Amount: 31},
+		&UpdateNode{Node: Ref(ids.ObjectID{22}), Name: "m", NextPublicKey: make([]byte, 48), NextProofOfPossession: make([]byte, 96)},
+		&StakeWithPool{Node: Ref(ids.ObjectID{22}), Amount: 23},
+		&RequestWithdrawStake{Staked: Ref(ids.ObjectID{24})},
+		&WithdrawStake{Staked: Ref(ids.ObjectID{24})},
+		&SetCommissionRate{Node: Ref(ids.ObjectID{22}), Rate: 25},
+		&CollectCommission{Node: Ref(ids.ObjectID{22})},
+		&Vote{Node: Ref(ids.ObjectID{22}), StoragePrice: 26, WritePrice: 27, NodeCapacity: 28},
+		&EpochSyncDone{Node: Ref(ids.ObjectID{22}), Epoch: 29},
+		&FaucetMint{To: ids.Address{30}, Amount: 31},
 	}}
 }
 
@@ -80,12 +81,12 @@ func TestTxRoundTrip(t *testing.T) {
 		t.Fatalf("other chain: %v", err)
 	}
 	// Another sender's key.
-	tx.Sender = Address{1}
+	tx.Sender = ids.Address{1}
 	b, _ = Sign(tx, testChainID, u.key)
 	if _, err := DecodeTx(b, testChainID); CodeOf(err) != CodeBadSignature {
 		t.Fatalf("foreign sender: %v", err)
 	}
-	d, err := ParseDigest(dig.String())
+	d, err := ids.ParseDigest(dig.String())
 	if err != nil || d != dig {
 		t.Fatalf("digest text form: %v", err)
 	}
@@ -95,12 +96,12 @@ func TestObjectRoundTrip(t *testing.T) {
 	e := uint32(4)
 	next := [48]byte{9}
 	for _, o := range []*Object{
-		{Kind: KindStorage, Owner: AddressOwner(Address{1}), Storage: &Storage{ID: ObjectID{2}, StartEpoch: 1, EndEpoch: 3, Size: 99}},
-		{Kind: KindBlob, Owner: AddressOwner(Address{1}), Blob: &Blob{ID: ObjectID{3}, CertifiedEpoch: &e, Attributes: []Attribute{{"a", "b"}}, Deletable: true}},
-		{Kind: KindSharedBlob, Owner: Owner{Shared: true}, SharedBlob: &SharedBlob{ID: ObjectID{5}, Funds: 7}},
-		{Kind: KindStakingPool, Owner: Owner{Shared: true}, Pool: &StakingPool{ID: ObjectID{6}, Name: "x", NextPublicKey: &next,
+		{Kind: KindStorage, Owner: AddressOwner(ids.Address{1}), Storage: &Storage{ID: ids.ObjectID{2}, StartEpoch: 1, EndEpoch: 3, Size: 99}},
+		{Kind: KindBlob, Owner: AddressOwner(ids.Address{1}), Blob: &Blob{ID: ids.ObjectID{3}, CertifiedEpoch: &e, Attributes: []Attribute{{"a", "b"}}, Deletable: true}},
+		{Kind: KindSharedBlob, Owner: Owner{Shared: true}, SharedBlob: &SharedBlob{ID: ids.ObjectID{5}, Funds: 7}},
+		{Kind: KindStakingPool, Owner: Owner{Shared: true}, Pool: &StakingPool{ID: ids.ObjectID{6}, Name: "x", NextPublicKey: &next,
 			PendingStake: []EpochAmount{{3, 4}}, PendingRates: []EpochAmount{{5, 6}}}},
-		{Kind: KindStakedWal, Owner: AddressOwner(Address{8}), Staked: &StakedWal{ID: ObjectID{7}, Withdrawing: true, WithdrawShares: 5}},
+		{Kind: KindStakedWal, Owner: AddressOwner(ids.Address{8}), Staked: &StakedWal{ID: ids.ObjectID{7}, Withdrawing: true, WithdrawShares: 5}},
 	} {
 		b := o.Marshal()
 		got, err := UnmarshalObject(b)

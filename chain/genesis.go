@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -33,36 +34,36 @@ type Genesis struct {
 	Capacity        uint64           `json:"capacity"`      // encoded bytes
 	MinFee          uint64           `json:"min_fee"`       // FROST per transaction
 	Accounts        []GenesisAccount `json:"accounts"`
-	Faucet          *Address         `json:"faucet,omitempty"`
+	Faucet          *ids.Address     `json:"faucet,omitempty"`
 	Nodes           []GenesisNode    `json:"nodes,omitempty"`
 }
 
 // GenesisAccount is a funded account.
 type GenesisAccount struct {
-	Address Address `json:"address"`
-	Balance uint64  `json:"balance"`
+	Address ids.Address `json:"address"`
+	Balance uint64      `json:"balance"`
 }
 
 // GenesisNode is a storage node in the first committee, with its
 // operator's stake. Zero votes default to the genesis prices and capacity.
 type GenesisNode struct {
-	Name              string  `json:"name"`
-	NetworkAddress    string  `json:"network_address"`
-	PublicKey         Hex     `json:"bls_public_key"`
-	ProofOfPossession Hex     `json:"proof_of_possession"` // epoch 0, address = operator
-	NetworkPublicKey  Hex     `json:"network_public_key"`
-	Operator          Address `json:"operator"`
-	Stake             uint64  `json:"stake"`
-	CommissionRate    uint16  `json:"commission_rate"`
-	StoragePrice      uint64  `json:"storage_price,omitempty"`
-	WritePrice        uint64  `json:"write_price,omitempty"`
-	NodeCapacity      uint64  `json:"node_capacity,omitempty"`
+	Name              string      `json:"name"`
+	NetworkAddress    string      `json:"network_address"`
+	PublicKey         Hex         `json:"bls_public_key"`
+	ProofOfPossession Hex         `json:"proof_of_possession"` // epoch 0, address = operator
+	NetworkPublicKey  Hex         `json:"network_public_key"`
+	Operator          ids.Address `json:"operator"`
+	Stake             uint64      `json:"stake"`
+	CommissionRate    uint16      `json:"commission_rate"`
+	StoragePrice      uint64      `json:"storage_price,omitempty"`
+	WritePrice        uint64      `json:"write_price,omitempty"`
+	NodeCapacity      uint64      `json:"node_capacity,omitempty"`
 }
 
 // NewGenesisNode fills in a genesis node for a BLS key, signing its proof
 // of possession for the operator.
-func NewGenesisNode(name, networkAddress string, key *bls.SecretKey, networkPublicKey []byte, operator Address, stake uint64) GenesisNode {
-	pop, sig := key.ProofOfPossession(0, operator.Wire())
+func NewGenesisNode(name, networkAddress string, key *bls.SecretKey, networkPublicKey []byte, operator ids.Address, stake uint64) GenesisNode {
+	pop, sig := key.ProofOfPossession(0, operator)
 	s := sig.Bytes()
 	return GenesisNode{Name: name, NetworkAddress: networkAddress, PublicKey: pop.PublicKey[:], ProofOfPossession: s[:],
 		NetworkPublicKey: networkPublicKey, Operator: operator, Stake: stake}
@@ -97,7 +98,7 @@ func (g *Genesis) Validate() error {
 		copy(pk[:], n.PublicKey)
 		sig, err := bls.ParseSignature(n.ProofOfPossession)
 		if err == nil {
-			_, err = bls.VerifyProofOfPossession(wire.ProofOfPossession{Epoch: 0, Address: n.Operator.Wire(), PublicKey: pk}, sig)
+			_, err = bls.VerifyProofOfPossession(wire.ProofOfPossession{Epoch: 0, Address: n.Operator, PublicKey: pk}, sig)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("node %d: proof of possession: %w", i, err))
@@ -131,7 +132,7 @@ func (m *Machine) InitGenesis(g *Genesis, timeMs uint64) (*BlockResult, error) {
 		MinFee: g.MinFee, State: EpochChangeDone, EpochStartMs: timeMs, StateTimeMs: timeMs,
 		StoragePrice: g.StoragePrice, WritePrice: g.WritePrice, TotalCapacity: g.Capacity, NextCapacity: g.Capacity,
 		Future: make([]Accounting, g.MaxEpochsAhead), Faucet: g.Faucet, TimeMs: timeMs}
-	c := &txCtx{m: m, st: st, sys: sys, now: timeMs, digest: GenesisDigest(m.cfg.ChainID)}
+	c := &txCtx{m: m, st: st, sys: sys, now: timeMs, digest: ids.GenesisDigest(m.cfg.ChainID)}
 	for _, a := range g.Accounts {
 		if err := c.credit(a.Address, a.Balance); err != nil {
 			return nil, fmt.Errorf("chain: genesis account %s: %w", a.Address, err)
@@ -141,7 +142,7 @@ func (m *Machine) InitGenesis(g *Genesis, timeMs uint64) (*BlockResult, error) {
 	if len(g.Nodes) > 0 {
 		sys.Epoch = 1
 		var cands []Candidate
-		pools := map[ObjectID]*StakingPool{}
+		pools := map[ids.ObjectID]*StakingPool{}
 		for _, n := range g.Nodes {
 			p := &StakingPool{ID: c.newID(), Name: n.Name, NetworkAddress: n.NetworkAddress, NetworkPublicKey: n.NetworkPublicKey,
 				Operator: n.Operator, CommissionRate: n.CommissionRate, StoragePrice: n.StoragePrice, WritePrice: n.WritePrice,
@@ -181,10 +182,10 @@ func (m *Machine) InitGenesis(g *Genesis, timeMs uint64) (*BlockResult, error) {
 	return &BlockResult{Writes: st, System: sys}, nil
 }
 
-func sortedIDs(m map[ObjectID]*StakingPool) []ObjectID {
-	var ids []ObjectID
+func sortedIDs(m map[ids.ObjectID]*StakingPool) []ids.ObjectID {
+	var out []ids.ObjectID
 	for id := range m {
-		ids = insertSorted(ids, id)
+		out = insertSorted(out, id)
 	}
-	return ids
+	return out
 }

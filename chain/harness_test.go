@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/merkle"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -16,21 +17,21 @@ const testChainID = "walrus-test"
 // user is a test account.
 type user struct {
 	key  ed25519.PrivateKey
-	addr Address
+	addr ids.Address
 	seq  uint64
 }
 
 func newUser(name string) *user {
 	seed := sha256.Sum256([]byte("user " + name))
 	k := ed25519.NewKeyFromSeed(seed[:])
-	return &user{key: k, addr: AddressOf(k.Public().(ed25519.PublicKey))}
+	return &user{key: k, addr: ids.AddressOf(k.Public().(ed25519.PublicKey))}
 }
 
 // node is a genesis storage node with its BLS key and operator.
 type node struct {
 	bls *bls.SecretKey
 	op  *user
-	id  ObjectID
+	id  ids.ObjectID
 }
 
 // harness runs the state machine over a MemStore, one block per call.
@@ -77,7 +78,7 @@ func newHarness(t testing.TB, nShards uint16, stakes ...uint64) *harness {
 		h.users["op"+string(rune('0'+i))] = op
 		g.Accounts = append(g.Accounts, GenesisAccount{op.addr, testBalance})
 		g.Nodes = append(g.Nodes, NewGenesisNode("node", "127.0.0.1:1", sk, []byte{1, 2, 3}, op.addr, s*FrostPerWAL))
-		h.nodes = append(h.nodes, &node{bls: sk, op: op, id: NewObjectID(GenesisDigest(testChainID), uint64(2*i))})
+		h.nodes = append(h.nodes, &node{bls: sk, op: op, id: ids.NewObjectID(ids.GenesisDigest(testChainID), uint64(2*i))})
 	}
 	res, err := m.InitGenesis(g, h.now)
 	if err != nil {
@@ -104,7 +105,7 @@ func (h *harness) balance(u *user) uint64 {
 	return a.Balance
 }
 
-func (h *harness) object(id ObjectID) *Object {
+func (h *harness) object(id ids.ObjectID) *Object {
 	h.t.Helper()
 	o, err := LoadObject(h.st, id)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/committee"
-	"github.com/walrus-go/walrus/wire"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Config configures a Machine.
@@ -69,9 +69,9 @@ type Block struct {
 type TxResult struct {
 	Code    uint32
 	Log     string
-	Digest  Digest
+	Digest  ids.Digest
 	Events  []EventRecord
-	Created []ObjectID
+	Created []ids.ObjectID
 }
 
 // BlockResult is the outcome of a block: per-transaction results, the
@@ -96,7 +96,7 @@ func LoadSystem(r Reader) (*System, error) {
 }
 
 // LoadAccount reads an account; an absent account is the zero Account.
-func LoadAccount(r Reader, a Address) (Account, error) {
+func LoadAccount(r Reader, a ids.Address) (Account, error) {
 	b, err := r.Get(KeyAccount(a))
 	if err != nil || b == nil {
 		return Account{}, err
@@ -105,7 +105,7 @@ func LoadAccount(r Reader, a Address) (Account, error) {
 }
 
 // LoadObject reads an object, or returns nil if it does not exist.
-func LoadObject(r Reader, id ObjectID) (*Object, error) {
+func LoadObject(r Reader, id ids.ObjectID) (*Object, error) {
 	b, err := r.Get(KeyObject(id))
 	if err != nil || b == nil {
 		return nil, err
@@ -114,7 +114,7 @@ func LoadObject(r Reader, id ObjectID) (*Object, error) {
 }
 
 // LoadRate reads a pool's exchange rate at an epoch.
-func LoadRate(r Reader, pool ObjectID, epoch uint32) (ExchangeRate, bool, error) {
+func LoadRate(r Reader, pool ids.ObjectID, epoch uint32) (ExchangeRate, bool, error) {
 	b, err := r.Get(keyRate(pool, epoch))
 	if err != nil || b == nil {
 		return ExchangeRate{}, false, err
@@ -144,7 +144,7 @@ func BuildCommittee(epoch uint32, n int, as []Assignment) (*committee.Committee,
 		if err != nil {
 			return nil, fmt.Errorf("chain: committee member %s: %w", a.NodeID, err)
 		}
-		members[i] = committee.Member{NodeID: wire.ObjectID(a.NodeID), PublicKey: pk, Shards: a.Shards}
+		members[i] = committee.Member{NodeID: a.NodeID, PublicKey: pk, Shards: a.Shards}
 	}
 	return committee.New(epoch, n, members)
 }
@@ -251,7 +251,7 @@ func (m *Machine) ExecuteBlock(r Reader, b Block) (*BlockResult, error) {
 	res := &BlockResult{Txs: make([]TxResult, len(b.Txs)), Writes: block}
 	for i := range b.Txs {
 		tr := &res.Txs[i]
-		tr.Digest = TxDigest(b.Txs[i])
+		tr.Digest = ids.TxDigest(b.Txs[i])
 		if decErr[i] != nil {
 			tr.Code, tr.Log = CodeOf(decErr[i]), decErr[i].Error()
 			continue
@@ -300,7 +300,7 @@ func (m *Machine) ExecuteBlock(r Reader, b Block) (*BlockResult, error) {
 		block.Merge(feeCtx)
 	}
 	// Block processing: the epoch timeline, after the transactions.
-	bc := &txCtx{m: m, st: block, sys: sys, now: b.TimeMs, digest: BlockDigest(b.Height), comm: comm}
+	bc := &txCtx{m: m, st: block, sys: sys, now: b.TimeMs, digest: ids.BlockDigest(b.Height), comm: comm}
 	if err := bc.advanceTime(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // FrostPerWAL is the number of FROST in one WAL.
@@ -62,11 +63,11 @@ func (k Kind) String() string {
 // (shared objects: shared blobs and staking pools).
 type Owner struct {
 	Shared  bool
-	Address Address
+	Address ids.Address
 }
 
 // AddressOwner returns the owner for a.
-func AddressOwner(a Address) Owner { return Owner{Address: a} }
+func AddressOwner(a ids.Address) Owner { return Owner{Address: a} }
 
 func appendOwner(b []byte, o Owner) []byte {
 	if o.Shared {
@@ -85,7 +86,7 @@ func decodeOwner(d *bcs.Decoder) Owner {
 // Storage is a storage resource: encoded bytes reserved for epochs
 // [StartEpoch, EndEpoch).
 type Storage struct {
-	ID         ObjectID
+	ID         ids.ObjectID
 	StartEpoch uint32
 	EndEpoch   uint32
 	Size       uint64
@@ -108,7 +109,7 @@ type Attribute struct{ Key, Value string }
 // Blob is a registered blob, in the field order of Walrus's Move struct,
 // followed by its attributes (a dynamic field in Walrus).
 type Blob struct {
-	ID              ObjectID
+	ID              ids.ObjectID
 	RegisteredEpoch uint32
 	BlobID          blob.ID
 	Size            uint64
@@ -167,7 +168,7 @@ func decodeBlob(d *bcs.Decoder) Blob {
 
 // SharedBlob is a blob anyone can extend, paid from its funds.
 type SharedBlob struct {
-	ID    ObjectID
+	ID    ids.ObjectID
 	Blob  Blob
 	Funds uint64
 }
@@ -191,15 +192,15 @@ type EpochAmount struct {
 // StakingPool is a storage node and the stake delegated to it. Its object ID
 // is the node ID.
 type StakingPool struct {
-	ID               ObjectID
+	ID               ids.ObjectID
 	State            PoolState
 	Name             string
 	NetworkAddress   string
 	PublicKey        [48]byte
 	NextPublicKey    *[48]byte
 	NetworkPublicKey []byte
-	Operator         Address // holds the rights of Walrus's StorageNodeCap
-	CommissionRate   uint16  // basis points
+	Operator         ids.Address // holds the rights of Walrus's StorageNodeCap
+	CommissionRate   uint16      // basis points
 	PendingRates     []EpochAmount
 	Commission       uint64 // collectable
 	CommissionLocked uint64 // earned this epoch, collectable after voting end
@@ -291,8 +292,8 @@ func decodePool(d *bcs.Decoder) StakingPool {
 
 // StakedWal is stake delegated to a pool by its owner.
 type StakedWal struct {
-	ID              ObjectID
-	NodeID          ObjectID
+	ID              ids.ObjectID
+	NodeID          ids.ObjectID
 	Principal       uint64
 	ActivationEpoch uint32
 	Withdrawing     bool
@@ -328,7 +329,7 @@ type Object struct {
 }
 
 // ID returns the object's ID.
-func (o *Object) ID() ObjectID {
+func (o *Object) ID() ids.ObjectID {
 	switch o.Kind {
 	case KindStorage:
 		return o.Storage.ID

@@ -6,7 +6,7 @@ import (
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/committee"
-	"github.com/walrus-go/walrus/wire"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Query answers are BCS. This file holds the shapes that are not a single
@@ -19,7 +19,7 @@ const MaxEventsPerQuery = 1000
 // MemberInfo is a committee member as queries show it: its assignment plus
 // its pool's current network details.
 type MemberInfo struct {
-	NodeID           ObjectID
+	NodeID           ids.ObjectID
 	Name             string
 	NetworkAddress   string
 	PublicKey        [48]byte
@@ -180,8 +180,8 @@ func UnmarshalEventPage(b []byte) (*EventPage, error) {
 // TxData is the Data of a transaction's ABCI result: its digest and the
 // objects it created.
 type TxData struct {
-	Digest  Digest
-	Created []ObjectID
+	Digest  ids.Digest
+	Created []ids.ObjectID
 }
 
 // Marshal encodes the data.
@@ -217,7 +217,7 @@ func (c *CommitteeInfo) Committee() (*committee.Committee, error) {
 		if err != nil {
 			return nil, fmt.Errorf("chain: committee member %s: %w", m.NodeID, err)
 		}
-		members[i] = committee.Member{NodeID: wire.ObjectID(m.NodeID), PublicKey: pk, NetworkAddress: m.NetworkAddress,
+		members[i] = committee.Member{NodeID: m.NodeID, PublicKey: pk, NetworkAddress: m.NetworkAddress,
 			NetworkPublicKey: m.NetworkPublicKey, Shards: m.Shards}
 	}
 	return committee.New(c.Epoch, int(c.NShards), members)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func TestCommitteeInfoCommittee(t *testing.T) {
@@ -13,7 +14,7 @@ func TestCommitteeInfoCommittee(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		info.Members = append(info.Members, MemberInfo{NodeID: ObjectID{byte(i + 1)}, NetworkAddress: "127.0.0.1:1",
+		info.Members = append(info.Members, MemberInfo{NodeID: ids.ObjectID{byte(i + 1)}, NetworkAddress: "127.0.0.1:1",
 			PublicKey: sk.PublicKey().Bytes(), NetworkPublicKey: []byte{2, byte(i)}, Shards: []uint16{uint16(2 * i), uint16(2*i + 1)}})
 	}
 	c, err := info.Committee()

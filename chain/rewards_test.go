@@ -3,6 +3,8 @@ package chain
 import (
 	"math/big"
 	"testing"
+
+	"github.com/walrus-go/walrus/ids"
 )
 
 // floorMulDiv is a*b/c with big integers: an independent check of the
@@ -145,7 +147,7 @@ func TestStakeTiming(t *testing.T) {
 	h.abort(EWrongStakeState, bob, &RequestWithdrawStake{Staked: Ref(r.Created[0])})
 	// The genesis stake of the node's operator is active since epoch 1.
 	keys, _ := h.st.Scan(KeyOwnerPrefix(x.op.addr), nil, 0)
-	var opStake ObjectID
+	var opStake ids.ObjectID
 	for _, k := range keys {
 		copy(opStake[:], k[33:])
 	}
@@ -155,7 +157,7 @@ func TestStakeTiming(t *testing.T) {
 	}
 }
 
-func weightOf(s *System, node ObjectID) int {
+func weightOf(s *System, node ids.ObjectID) int {
 	i, ok := memberIndex(s.Committee, node)
 	if !ok {
 		return 0

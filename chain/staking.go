@@ -3,6 +3,7 @@ package chain
 import (
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -28,7 +29,7 @@ func (c *txCtx) checkPoP(key [48]byte, sig []byte) error {
 	if err != nil {
 		return abortf(EInvalidProofOfPossession, "%v", err)
 	}
-	pop := wire.ProofOfPossession{Epoch: c.sys.Epoch, Address: c.sender.Wire(), PublicKey: key}
+	pop := wire.ProofOfPossession{Epoch: c.sys.Epoch, Address: c.sender, PublicKey: key}
 	if _, err := bls.VerifyProofOfPossession(pop, s); err != nil {
 		return abortf(EInvalidProofOfPossession, "%v", err)
 	}
@@ -161,7 +162,7 @@ func (c *txCtx) stakeWithPool(call *StakeWithPool) error {
 	return nil
 }
 
-func (c *txCtx) rate(pool ObjectID, epoch uint32) (ExchangeRate, error) {
+func (c *txCtx) rate(pool ids.ObjectID, epoch uint32) (ExchangeRate, error) {
 	r, _, err := LoadRate(c.st, pool, epoch)
 	return r, err
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -33,7 +34,7 @@ func TestQuantiles(t *testing.T) {
 	}
 }
 
-func id(b byte) ObjectID { return ObjectID{b} }
+func id(b byte) ids.ObjectID { return ids.ObjectID{b} }
 
 func TestApportion(t *testing.T) {
 	for _, tc := range []struct {
@@ -73,7 +74,7 @@ func TestApportion(t *testing.T) {
 	// More than 150 candidates: only the 150 largest get shards.
 	var many []Candidate
 	for i := range 160 {
-		many = append(many, Candidate{NodeID: ObjectID{byte(i), 1}, Stake: uint64(1000 + i)})
+		many = append(many, Candidate{NodeID: ids.ObjectID{byte(i), 1}, Stake: uint64(1000 + i)})
 	}
 	ranked, counts := Apportion(many, 1000)
 	if len(ranked) != MaxActiveSet || ranked[0].Stake != 1159 || slices.Min(counts) == 0 {
@@ -82,12 +83,12 @@ func TestApportion(t *testing.T) {
 }
 
 func TestTransitionMinimalMovement(t *testing.T) {
-	first := Transition(nil, map[ObjectID]int{id(2): 5, id(1): 5}, 10)
+	first := Transition(nil, map[ids.ObjectID]int{id(2): 5, id(1): 5}, 10)
 	if !slices.Equal(first[0].Shards, []uint16{0, 1, 2, 3, 4}) || first[0].NodeID != id(1) || !slices.Equal(first[1].Shards, []uint16{5, 6, 7, 8, 9}) {
 		t.Fatalf("first committee %+v", first)
 	}
 	// A new node 3 joins; 1 and 2 shrink, giving up shards from the end of their lists.
-	next := Transition(first, map[ObjectID]int{id(1): 3, id(2): 4, id(3): 3}, 10)
+	next := Transition(first, map[ids.ObjectID]int{id(1): 3, id(2): 4, id(3): 3}, 10)
 	want := [][]uint16{{0, 1, 2}, {5, 6, 7, 8}, {3, 4, 9}}
 	for i, a := range next {
 		if !slices.Equal(a.Shards, want[i]) {
@@ -95,7 +96,7 @@ func TestTransitionMinimalMovement(t *testing.T) {
 		}
 	}
 	// Node 1 leaves; node 3 grows.
-	after := Transition(next, map[ObjectID]int{id(2): 5, id(3): 5}, 10)
+	after := Transition(next, map[ids.ObjectID]int{id(2): 5, id(3): 5}, 10)
 	if after[0].NodeID != id(2) || !slices.Equal(after[0].Shards, []uint16{5, 6, 7, 8, 0}) || !slices.Equal(after[1].Shards, []uint16{3, 4, 9, 1, 2}) {
 		t.Errorf("after leave: %+v", after)
 	}
@@ -135,7 +136,7 @@ func TestEpochTimeline(t *testing.T) {
 		t.Fatalf("epoch change: %d %s", s.Epoch, s.State)
 	}
 	ev := h.eventsOf(EventEpochChangeStart)
-	if len(ev) != 1 || ev[0].Event.Epoch != 2 || ev[0].Cursor.TxIndex != 0 || ev[0].TxDigest != BlockDigest(h.height) {
+	if len(ev) != 1 || ev[0].Event.Epoch != 2 || ev[0].Cursor.TxIndex != 0 || ev[0].TxDigest != ids.BlockDigest(h.height) {
 		t.Fatalf("EpochChangeStart %+v", ev)
 	}
 	// Voting does not end while syncing.
@@ -182,7 +183,7 @@ func TestChainWithoutGenesisNodes(t *testing.T) {
 	}
 	ikm := sha256.Sum256([]byte("fresh node"))
 	sk, _ := bls.KeyFromIKM(ikm[:])
-	pop, sig := sk.ProofOfPossession(0, alice.addr.Wire())
+	pop, sig := sk.ProofOfPossession(0, alice.addr)
 	r := h.ok(alice, &RegisterNode{Name: "n", NetworkAddress: "a:1", PublicKey: pop.PublicKey, ProofOfPossession: sig.Bytes(), CommissionRate: 100,
 		StoragePrice: 7, WritePrice: 3, NodeCapacity: 1 << 30})
 	nodeID := r.Created[0]
@@ -207,14 +208,14 @@ func TestRegisterNodeAndCommitteeChange(t *testing.T) {
 	ikm := sha256.Sum256([]byte("node 5"))
 	sk, _ := bls.KeyFromIKM(ikm[:])
 	// Proof for another address or epoch is refused.
-	pop, sig := sk.ProofOfPossession(1, h.users["bob"].addr.Wire())
+	pop, sig := sk.ProofOfPossession(1, h.users["bob"].addr)
 	h.abort(EInvalidProofOfPossession, carol, &RegisterNode{Name: "x", PublicKey: pop.PublicKey, ProofOfPossession: sig.Bytes()})
-	pop, sig = sk.ProofOfPossession(2, carol.addr.Wire())
+	pop, sig = sk.ProofOfPossession(2, carol.addr)
 	h.abort(EInvalidProofOfPossession, carol, &RegisterNode{Name: "x", PublicKey: pop.PublicKey, ProofOfPossession: sig.Bytes()})
 	// A genesis node's key is taken.
-	gpop, gsig := h.nodes[0].bls.ProofOfPossession(1, carol.addr.Wire())
+	gpop, gsig := h.nodes[0].bls.ProofOfPossession(1, carol.addr)
 	h.abort(EDuplicateBlsKey, carol, &RegisterNode{Name: "x", PublicKey: gpop.PublicKey, ProofOfPossession: gsig.Bytes()})
-	pop, sig = sk.ProofOfPossession(1, carol.addr.Wire())
+	pop, sig = sk.ProofOfPossession(1, carol.addr)
 	r := h.ok(carol, &RegisterNode{Name: "five", NetworkAddress: "h:5", PublicKey: pop.PublicKey, ProofOfPossession: sig.Bytes(), NetworkPublicKey: []byte{5}})
 	five := r.Created[0]
 	h.nodes = append(h.nodes, &node{bls: sk, op: carol, id: five})
@@ -246,7 +247,7 @@ func TestBLSKeyRotation(t *testing.T) {
 	x := h.nodesByIndex()[0]
 	ikm := sha256.Sum256([]byte("rotated key"))
 	next, _ := bls.KeyFromIKM(ikm[:])
-	pop, sig := next.ProofOfPossession(1, x.op.addr.Wire())
+	pop, sig := next.ProofOfPossession(1, x.op.addr)
 	s := sig.Bytes()
 	h.abort(EInvalidArgument, x.op, &UpdateNode{Node: Ref(x.id), NextPublicKey: pop.PublicKey[:5]})
 	h.ok(x.op, &UpdateNode{Node: Ref(x.id), NextPublicKey: pop.PublicKey[:], NextProofOfPossession: s[:]})

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // UnitSize is the storage unit of prices: 1 MiB of encoded size.
@@ -26,7 +27,7 @@ func WriteCost(encoded, price uint64) (uint64, bool) { return mulChecked(Units(e
 // reserve books size bytes of capacity in epochs [start, end) and pays the
 // storage fee into their reward balances, from payer (an account) or, when
 // funds is not nil, from a shared blob's funds.
-func (c *txCtx) reserve(size uint64, start, end uint32, payer Address, funds *uint64) error {
+func (c *txCtx) reserve(size uint64, start, end uint32, payer ids.Address, funds *uint64) error {
 	s := c.sys
 	if end <= start || start < s.Epoch || end > s.Epoch+s.MaxEpochsAhead {
 		return abortf(EInvalidEpochsAhead, "epochs [%d, %d) in epoch %d with at most %d ahead", start, end, s.Epoch, s.MaxEpochsAhead)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Reader reads committed state. Get returns nil and no error for an absent
@@ -151,20 +152,20 @@ const (
 func KeySystem() []byte { return []byte{PrefixSystem} }
 
 // KeyAccount is the key of an account.
-func KeyAccount(a Address) []byte { return append([]byte{PrefixAccount}, a[:]...) }
+func KeyAccount(a ids.Address) []byte { return append([]byte{PrefixAccount}, a[:]...) }
 
 // KeyObject is the key of an object.
-func KeyObject(id ObjectID) []byte { return append([]byte{PrefixObject}, id[:]...) }
+func KeyObject(id ids.ObjectID) []byte { return append([]byte{PrefixObject}, id[:]...) }
 
 // KeyOwnerPrefix is the prefix of the objects owned by a.
-func KeyOwnerPrefix(a Address) []byte { return append([]byte{PrefixOwner}, a[:]...) }
+func KeyOwnerPrefix(a ids.Address) []byte { return append([]byte{PrefixOwner}, a[:]...) }
 
-func keyOwner(a Address, id ObjectID) []byte { return append(KeyOwnerPrefix(a), id[:]...) }
+func keyOwner(a ids.Address, id ids.ObjectID) []byte { return append(KeyOwnerPrefix(a), id[:]...) }
 
 // KeyBlobIDPrefix is the prefix of the Blob objects with a blob ID.
 func KeyBlobIDPrefix(id blob.ID) []byte { return append([]byte{PrefixBlobID}, id[:]...) }
 
-func keyBlobID(id blob.ID, obj ObjectID) []byte { return append(KeyBlobIDPrefix(id), obj[:]...) }
+func keyBlobID(id blob.ID, obj ids.ObjectID) []byte { return append(KeyBlobIDPrefix(id), obj[:]...) }
 
 // KeyEvent is the key of an event at a cursor.
 func KeyEvent(c Cursor) []byte {
@@ -182,7 +183,7 @@ func CursorOfEventKey(k []byte) (Cursor, bool) {
 	return Cursor{binary.BigEndian.Uint64(k[1:]), binary.BigEndian.Uint32(k[9:]), binary.BigEndian.Uint32(k[13:])}, true
 }
 
-func keyRate(pool ObjectID, epoch uint32) []byte {
+func keyRate(pool ids.ObjectID, epoch uint32) []byte {
 	return binary.BigEndian.AppendUint32(append([]byte{PrefixRate}, pool[:]...), epoch)
 }
 

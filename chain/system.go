@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // EpochState is where the current epoch is in its timeline (spec 6.5).
@@ -36,7 +37,7 @@ func (s EpochState) String() string {
 // Assignment is one committee member: its node ID, the BLS key it signs
 // with in that epoch, and its shards.
 type Assignment struct {
-	NodeID    ObjectID
+	NodeID    ids.ObjectID
 	PublicKey [48]byte
 	Shards    []uint16
 }
@@ -66,8 +67,8 @@ type System struct {
 	Committee       []Assignment
 	Previous        []Assignment
 	Next            []Assignment
-	Pools           []ObjectID // sorted
-	Faucet          *Address
+	Pools           []ids.ObjectID // sorted
+	Faucet          *ids.Address
 	Burned          uint64
 	TotalSupply     uint64 // minted WAL not burned
 	Height          uint64 // last executed block
@@ -177,7 +178,7 @@ func UnmarshalSystem(b []byte) (*System, error) {
 		s.Pools = append(s.Pools, d.Array32())
 	}
 	if d.Option() {
-		a := Address(d.Array32())
+		a := ids.Address(d.Array32())
 		s.Faucet = &a
 	}
 	s.Burned = d.U64()
@@ -191,8 +192,8 @@ func UnmarshalSystem(b []byte) (*System, error) {
 }
 
 // memberIndex returns the index of node in a committee list.
-func memberIndex(as []Assignment, node ObjectID) (int, bool) {
-	return slices.BinarySearchFunc(as, node, func(a Assignment, id ObjectID) int { return bytes.Compare(a.NodeID[:], id[:]) })
+func memberIndex(as []Assignment, node ids.ObjectID) (int, bool) {
+	return slices.BinarySearchFunc(as, node, func(a Assignment, id ids.ObjectID) int { return bytes.Compare(a.NodeID[:], id[:]) })
 }
 
 // mulDiv returns floor(a*b/c) with a 128-bit intermediate; c must be > 0

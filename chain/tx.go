@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Limits on transaction contents.
@@ -35,13 +36,13 @@ var (
 // ObjectRef names an object: by ID, or as the Index-th object created by an
 // earlier call of the same transaction.
 type ObjectRef struct {
-	ID      ObjectID
+	ID      ids.ObjectID
 	Created bool
 	Index   uint16
 }
 
 // Ref names an existing object.
-func Ref(id ObjectID) ObjectRef { return ObjectRef{ID: id} }
+func Ref(id ids.ObjectID) ObjectRef { return ObjectRef{ID: id} }
 
 // CreatedRef names the index-th object created earlier in the same transaction.
 func CreatedRef(index int) ObjectRef { return ObjectRef{Created: true, Index: uint16(index)} }
@@ -62,7 +63,7 @@ func decodeRef(d *bcs.Decoder) ObjectRef {
 
 // Tx is an unsigned transaction: calls that run in order, atomically.
 type Tx struct {
-	Sender   Address
+	Sender   ids.Address
 	Sequence uint64
 	Fee      uint64
 	Calls    []Call
@@ -120,12 +121,12 @@ type SignedTx struct {
 	TxBytes   []byte
 	PublicKey ed25519.PublicKey
 	Signature []byte
-	Digest    Digest
+	Digest    ids.Digest
 }
 
 // Sign signs t for chainID and returns the signed transaction bytes, which
 // is what gets broadcast, and their digest.
-func Sign(t *Tx, chainID string, key ed25519.PrivateKey) ([]byte, Digest) {
+func Sign(t *Tx, chainID string, key ed25519.PrivateKey) ([]byte, ids.Digest) {
 	txb := t.Marshal()
 	dig := SigningDigest(chainID, txb)
 	sig := ed25519.Sign(key, dig[:])
@@ -133,7 +134,7 @@ func Sign(t *Tx, chainID string, key ed25519.PrivateKey) ([]byte, Digest) {
 	b = append(b, 0x00) // scheme flag: ed25519, as Sui
 	b = append(b, key.Public().(ed25519.PublicKey)...)
 	b = append(b, sig...)
-	return b, TxDigest(b)
+	return b, ids.TxDigest(b)
 }
 
 // DecodeTx decodes signed transaction bytes and checks the signature for
@@ -143,7 +144,7 @@ func DecodeTx(b []byte, chainID string) (*SignedTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	if AddressOf(st.PublicKey) != st.Tx.Sender {
+	if ids.AddressOf(st.PublicKey) != st.Tx.Sender {
 		return nil, fmt.Errorf("%w: key is not the sender's", ErrBadSignature)
 	}
 	dig := SigningDigest(chainID, st.TxBytes)
@@ -172,5 +173,5 @@ func decodeSigned(b []byte) (*SignedTx, error) {
 	if err := td.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUndecodable, err)
 	}
-	return &SignedTx{Tx: t, TxBytes: txb, PublicKey: ed25519.PublicKey(pk), Signature: sig, Digest: TxDigest(b)}, nil
+	return &SignedTx{Tx: t, TxBytes: txb, PublicKey: ed25519.PublicKey(pk), Signature: sig, Digest: ids.TxDigest(b)}, nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -141,7 +142,7 @@ type Client struct {
 	mu    sync.Mutex
 	nodes map[string]*nodeapi.Client
 	// claimed are the Storage objects that stores in flight register on.
-	claimed map[chain.ObjectID]bool
+	claimed map[ids.ObjectID]bool
 	// planMu orders listing owned Storage and claiming from it (plan.go).
 	planMu sync.Mutex
 	// bufs are reusable buffers by capacity: *sync.Pool of *[]byte.
@@ -232,9 +233,9 @@ func (c *Client) Committees(ctx context.Context) (cur, prev *committee.Committee
 func (c *Client) Signer() *chainclient.Signer { return c.signer }
 
 // Address is the wallet's address (the zero address for a read-only client).
-func (c *Client) Address() chain.Address {
+func (c *Client) Address() ids.Address {
 	if c.signer == nil {
-		return chain.Address{}
+		return ids.Address{}
 	}
 	return c.signer.Address()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
@@ -88,14 +89,14 @@ type CommitteeInfo struct {
 
 // StorageNodeInfo is one committee member.
 type StorageNodeInfo struct {
-	Name             string         `json:"name"`
-	NetworkAddress   string         `json:"networkAddress"`
-	PublicKey        string         `json:"publicKey"`
-	NetworkPublicKey string         `json:"networkPublicKey"`
-	NShards          int            `json:"nShards"`
-	ShardIDs         []uint16       `json:"shardIds"`
-	NodeID           chain.ObjectID `json:"nodeId"`
-	Stake            uint64         `json:"stake"`
+	Name             string       `json:"name"`
+	NetworkAddress   string       `json:"networkAddress"`
+	PublicKey        string       `json:"publicKey"`
+	NetworkPublicKey string       `json:"networkPublicKey"`
+	NShards          int          `json:"nShards"`
+	ShardIDs         []uint16     `json:"shardIds"`
+	NodeID           ids.ObjectID `json:"nodeId"`
+	Stake            uint64       `json:"stake"`
 }
 
 // BftInfo gives the fault-tolerance thresholds.
@@ -136,7 +137,7 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 	if err != nil {
 		return nil, err
 	}
-	stake := map[chain.ObjectID]uint64{}
+	stake := map[ids.ObjectID]uint64{}
 	for _, pl := range pools {
 		stake[pl.ID] = pl.WalBalance
 	}
@@ -214,10 +215,10 @@ func nextPow2(v uint64) uint64 {
 
 // NodeHealth is one node's health (Walrus's NodeHealthOutput).
 type NodeHealth struct {
-	NodeID           chain.ObjectID `json:"nodeId"`
-	NodeURL          string         `json:"nodeUrl"`
-	NodeName         string         `json:"nodeName"`
-	NetworkPublicKey string         `json:"networkPublicKey"`
+	NodeID           ids.ObjectID `json:"nodeId"`
+	NodeURL          string       `json:"nodeUrl"`
+	NodeName         string       `json:"nodeName"`
+	NetworkPublicKey string       `json:"networkPublicKey"`
 	// HealthInfo is {"Ok": ServiceHealthInfo} or {"Err": "message"}.
 	HealthInfo HealthResult `json:"healthInfo"`
 }
@@ -239,7 +240,7 @@ func (h HealthResult) MarshalJSON() ([]byte, error) {
 // NodeSelection picks nodes for Health: by node ID, by URL, or the whole
 // committee (the default when all are empty) or every registered node.
 type NodeSelection struct {
-	NodeIDs   []chain.ObjectID
+	NodeIDs   []ids.ObjectID
 	NodeURLs  []string
 	ActiveSet bool
 }

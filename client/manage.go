@@ -9,6 +9,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // exec signs and submits calls with the client's wallet and translates
@@ -25,7 +26,7 @@ func (c *Client) exec(ctx context.Context, op string, calls ...chain.Call) (*cha
 }
 
 // object reads an object, translating "not found".
-func (c *Client) object(ctx context.Context, id chain.ObjectID) (*chain.Object, error) {
+func (c *Client) object(ctx context.Context, id ids.ObjectID) (*chain.Object, error) {
 	o, err := c.chain.Object(ctx, id)
 	if errors.Is(err, chainclient.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrObjectNotFound, id)
@@ -73,7 +74,7 @@ func (c *Client) ListBlobs(ctx context.Context, includeExpired bool) ([]*chain.B
 
 // OwnedBlob returns an owned Blob object (ErrObjectNotFound, ErrWrongObject,
 // ErrNotOwner otherwise).
-func (c *Client) OwnedBlob(ctx context.Context, id chain.ObjectID) (*chain.Blob, error) {
+func (c *Client) OwnedBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
 	o, err := c.object(ctx, id)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func (c *Client) OwnedBlob(ctx context.Context, id chain.ObjectID) (*chain.Blob,
 }
 
 // BlobByObject returns the blob of a Blob or SharedBlob object, whoever owns it.
-func (c *Client) BlobByObject(ctx context.Context, id chain.ObjectID) (*chain.Blob, error) {
+func (c *Client) BlobByObject(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
 	o, err := c.object(ctx, id)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (c *Client) BlobByObject(ctx context.Context, id chain.ObjectID) (*chain.Bl
 // DeleteBlob deletes an owned deletable Blob; its Storage comes back to
 // the wallet. The data stays while another Blob object keeps the blob ID
 // alive.
-func (c *Client) DeleteBlob(ctx context.Context, id chain.ObjectID) (*chain.Blob, error) {
+func (c *Client) DeleteBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
 	b, err := c.OwnedBlob(ctx, id)
 	if err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (c *Client) DeleteBlobID(ctx context.Context, id blob.ID) ([]*chain.Blob, e
 // Extend adds epochs to a certified blob: an owned Blob paid by the
 // wallet, or (shared) a SharedBlob paid from its funds. It returns the
 // new end epoch.
-func (c *Client) Extend(ctx context.Context, id chain.ObjectID, epochs uint32, shared bool) (uint32, error) {
+func (c *Client) Extend(ctx context.Context, id ids.ObjectID, epochs uint32, shared bool) (uint32, error) {
 	var call chain.Call = &chain.ExtendBlob{Blob: chain.Ref(id), Epochs: epochs}
 	if shared {
 		call = &chain.ExtendSharedBlob{Shared: chain.Ref(id), Epochs: epochs}
@@ -166,31 +167,31 @@ func (c *Client) Extend(ctx context.Context, id chain.ObjectID, epochs uint32, s
 
 // Share turns an owned Blob into a SharedBlob funded with amount FROST
 // from the wallet; it returns the SharedBlob's ID.
-func (c *Client) Share(ctx context.Context, id chain.ObjectID, amount uint64) (chain.ObjectID, error) {
+func (c *Client) Share(ctx context.Context, id ids.ObjectID, amount uint64) (ids.ObjectID, error) {
 	tx, err := c.exec(ctx, "share", &chain.ShareBlob{Blob: chain.Ref(id), Funds: amount})
 	if err != nil {
-		return chain.ObjectID{}, err
+		return ids.ObjectID{}, err
 	}
 	if len(tx.Created) == 0 {
-		return chain.ObjectID{}, errors.New("client: share created no object")
+		return ids.ObjectID{}, errors.New("client: share created no object")
 	}
 	return tx.Created[0], nil
 }
 
 // FundSharedBlob adds amount FROST from the wallet to a SharedBlob's funds.
-func (c *Client) FundSharedBlob(ctx context.Context, shared chain.ObjectID, amount uint64) error {
+func (c *Client) FundSharedBlob(ctx context.Context, shared ids.ObjectID, amount uint64) error {
 	_, err := c.exec(ctx, "fund shared blob", &chain.FundSharedBlob{Shared: chain.Ref(shared), Amount: amount})
 	return err
 }
 
 // BurnBlobs destroys owned Blob objects (one transaction) without deleting
 // their data: the blobs can no longer be extended or deleted.
-func (c *Client) BurnBlobs(ctx context.Context, ids []chain.ObjectID) error {
-	if len(ids) == 0 {
+func (c *Client) BurnBlobs(ctx context.Context, idList []ids.ObjectID) error {
+	if len(idList) == 0 {
 		return nil
 	}
-	calls := make([]chain.Call, len(ids))
-	for i, id := range ids {
+	calls := make([]chain.Call, len(idList))
+	for i, id := range idList {
 		calls[i] = &chain.BurnBlob{Blob: chain.Ref(id)}
 	}
 	_, err := c.exec(ctx, "burn", calls...)
@@ -199,7 +200,7 @@ func (c *Client) BurnBlobs(ctx context.Context, ids []chain.ObjectID) error {
 
 // BlobAttributes returns the attributes of a Blob or SharedBlob object
 // (sorted by key; none is an empty list).
-func (c *Client) BlobAttributes(ctx context.Context, id chain.ObjectID) ([]chain.Attribute, error) {
+func (c *Client) BlobAttributes(ctx context.Context, id ids.ObjectID) ([]chain.Attribute, error) {
 	b, err := c.BlobByObject(ctx, id)
 	if err != nil {
 		return nil, err
@@ -209,7 +210,7 @@ func (c *Client) BlobAttributes(ctx context.Context, id chain.ObjectID) ([]chain
 
 // SetBlobAttributes inserts or updates attributes of an owned Blob, in one
 // transaction.
-func (c *Client) SetBlobAttributes(ctx context.Context, id chain.ObjectID, attrs []chain.Attribute) error {
+func (c *Client) SetBlobAttributes(ctx context.Context, id ids.ObjectID, attrs []chain.Attribute) error {
 	if len(attrs) == 0 {
 		return fmt.Errorf("%w: no attributes given", ErrInvalidArgument)
 	}
@@ -223,7 +224,7 @@ func (c *Client) SetBlobAttributes(ctx context.Context, id chain.ObjectID, attrs
 
 // RemoveBlobAttributes removes attributes of an owned Blob by key (one
 // transaction); with no keys it removes them all.
-func (c *Client) RemoveBlobAttributes(ctx context.Context, id chain.ObjectID, keys []string) error {
+func (c *Client) RemoveBlobAttributes(ctx context.Context, id ids.ObjectID, keys []string) error {
 	if len(keys) == 0 {
 		b, err := c.OwnedBlob(ctx, id)
 		if err != nil {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -122,7 +122,7 @@ func (u *uploader) fill(buf []byte, fs []frame) (*filled, error) {
 // certified meanwhile, asks for the member's confirmation and verifies
 // it. A node still catching up with the epoch (right at an epoch change)
 // is given a few seconds.
-func (u *uploader) storeOnNode(ctx context.Context, com *committee.Committee, i int, pers func(chain.ObjectID) wire.Persistence) (bls.Signature, error) {
+func (u *uploader) storeOnNode(ctx context.Context, com *committee.Committee, i int, pers func(ids.ObjectID) wire.Persistence) (bls.Signature, error) {
 	c := u.c
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
 	defer cancel()
@@ -268,8 +268,8 @@ func (u *uploader) sendOneByOne(ctx context.Context, nc *nodeapi.Client, b *fill
 }
 
 // confirm asks the member for its confirmation and verifies it.
-func (u *uploader) confirm(ctx context.Context, nc *nodeapi.Client, com *committee.Committee, m *committee.Member, obj chain.ObjectID,
-	pers func(chain.ObjectID) wire.Persistence) (bls.Signature, error) {
+func (u *uploader) confirm(ctx context.Context, nc *nodeapi.Client, com *committee.Committee, m *committee.Member, obj ids.ObjectID,
+	pers func(ids.ObjectID) wire.Persistence) (bls.Signature, error) {
 	id := u.x.md.ID
 	want := confirmationMessage(com, id, obj, pers)
 	for try := 0; ; try++ {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // plan is how a store gets its registration (Walrus's RegisterBlobOp).
@@ -22,7 +23,7 @@ type plan struct {
 	done *BlobStoreResult
 	// claimed is the Storage object this store registers on (zero: none);
 	// release it once the registration is in a block.
-	claimed chain.ObjectID
+	claimed ids.ObjectID
 }
 
 // claimStorage picks a Storage resource (findStorage) that no concurrent
@@ -39,7 +40,7 @@ func (c *Client) claimStorage(owned []*chain.Object, epoch, target uint32, size 
 	s := findStorage(free, epoch, target, size)
 	if s != nil {
 		if c.claimed == nil {
-			c.claimed = map[chain.ObjectID]bool{}
+			c.claimed = map[ids.ObjectID]bool{}
 		}
 		c.claimed[s.ID] = true
 	}
@@ -49,7 +50,7 @@ func (c *Client) claimStorage(owned []*chain.Object, epoch, target uint32, size 
 // release frees the plan's claimed Storage (after its registration
 // transaction ended).
 func (c *Client) release(pl *plan) {
-	if pl.claimed == (chain.ObjectID{}) {
+	if pl.claimed == (ids.ObjectID{}) {
 		return
 	}
 	c.planMu.Lock()

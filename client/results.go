@@ -3,15 +3,13 @@ package client
 import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
 // The Walrus JSON results (protocol spec 7.2), shared by the CLI and the
 // gateway. Enums are externally tagged objects with one camelCase key, as
 // serde writes them: a struct of pointers with omitempty, exactly one set.
-
-// EventID is a chain event: {"txDigest": base58, "eventSeq": "n"}.
-type EventID = nodeapi.EventID
 
 // BlobStatus is the status of a blob ID (spec 3.6), as nodes report it.
 type BlobStatus = nodeapi.BlobStatus
@@ -58,23 +56,23 @@ type NewlyCreated struct {
 	// Cost is the storage and write fees paid, in FROST, excluding transaction fees.
 	Cost uint64 `json:"cost"`
 	// SharedBlobObject is the SharedBlob created when the store shared the blob.
-	SharedBlobObject *chain.ObjectID `json:"sharedBlobObject,omitempty"`
+	SharedBlobObject *ids.ObjectID `json:"sharedBlobObject,omitempty"`
 }
 
 // AlreadyCertified: the blob is already certified for long enough; nothing
 // was paid. Event is the certification event, or Object the wallet's own
 // Blob object that holds the certification (a deletable blob it owns).
 type AlreadyCertified struct {
-	BlobID   blob.ID         `json:"blobId"`
-	Event    *EventID        `json:"event,omitempty"`
-	Object   *chain.ObjectID `json:"object,omitempty"`
-	EndEpoch uint32          `json:"endEpoch"`
+	BlobID   blob.ID       `json:"blobId"`
+	Event    *ids.EventID  `json:"event,omitempty"`
+	Object   *ids.ObjectID `json:"object,omitempty"`
+	EndEpoch uint32        `json:"endEpoch"`
 }
 
 // MarkedInvalid: the blob ID was declared invalid.
 type MarkedInvalid struct {
-	BlobID blob.ID `json:"blobId"`
-	Event  EventID `json:"event"`
+	BlobID blob.ID     `json:"blobId"`
+	Event  ids.EventID `json:"event"`
 }
 
 // StoreError: the store failed in FailurePhase ("encode", "status",
@@ -87,22 +85,22 @@ type StoreError struct {
 
 // BlobObject is a Blob object in Walrus's JSON form.
 type BlobObject struct {
-	ID              chain.ObjectID `json:"id"`
-	RegisteredEpoch uint32         `json:"registeredEpoch"`
-	BlobID          blob.ID        `json:"blobId"`
-	Size            uint64         `json:"size"`
-	EncodingType    string         `json:"encodingType"`
-	CertifiedEpoch  *uint32        `json:"certifiedEpoch"`
-	Storage         StorageObject  `json:"storage"`
-	Deletable       bool           `json:"deletable"`
+	ID              ids.ObjectID  `json:"id"`
+	RegisteredEpoch uint32        `json:"registeredEpoch"`
+	BlobID          blob.ID       `json:"blobId"`
+	Size            uint64        `json:"size"`
+	EncodingType    string        `json:"encodingType"`
+	CertifiedEpoch  *uint32       `json:"certifiedEpoch"`
+	Storage         StorageObject `json:"storage"`
+	Deletable       bool          `json:"deletable"`
 }
 
 // StorageObject is a Storage resource in Walrus's JSON form.
 type StorageObject struct {
-	ID          chain.ObjectID `json:"id"`
-	StartEpoch  uint32         `json:"startEpoch"`
-	EndEpoch    uint32         `json:"endEpoch"`
-	StorageSize uint64         `json:"storageSize"`
+	ID          ids.ObjectID `json:"id"`
+	StartEpoch  uint32       `json:"startEpoch"`
+	EndEpoch    uint32       `json:"endEpoch"`
+	StorageSize uint64       `json:"storageSize"`
 }
 
 // BlobObjectOf converts a chain Blob.

@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // The JSON shapes of spec 7.2, byte for byte.
 func TestResultJSON(t *testing.T) {
 	var id blob.ID
 	id[0] = 1
-	var obj, st chain.ObjectID
+	var obj, st ids.ObjectID
 	obj[31], st[31] = 2, 3
 	ce := uint32(4)
 	nc := BlobStoreResult{NewlyCreated: &NewlyCreated{
@@ -26,8 +26,8 @@ func TestResultJSON(t *testing.T) {
 	if b, _ := json.Marshal(nc); string(b) != want {
 		t.Errorf("newlyCreated:\n%s\nwant\n%s", b, want)
 	}
-	var d chain.Digest
-	ac := BlobStoreResult{AlreadyCertified: &AlreadyCertified{BlobID: id, Event: &EventID{TxDigest: d, Seq: 0}, EndEpoch: 35}}
+	var d ids.Digest
+	ac := BlobStoreResult{AlreadyCertified: &AlreadyCertified{BlobID: id, Event: &ids.EventID{TxDigest: d, Seq: 0}, EndEpoch: 35}}
 	want = `{"alreadyCertified":{"blobId":"` + id.String() + `","event":{"txDigest":"` + d.String() + `","eventSeq":"0"},"endEpoch":35}}`
 	if b, _ := json.Marshal(ac); string(b) != want {
 		t.Errorf("alreadyCertified:\n%s\nwant\n%s", b, want)

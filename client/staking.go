@@ -6,14 +6,15 @@ import (
 	"fmt"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // StakedWal is a stake in Walrus's JSON form.
 type StakedWal struct {
-	ID              chain.ObjectID `json:"id"`
-	NodeID          chain.ObjectID `json:"nodeId"`
-	Principal       uint64         `json:"principal"`
-	ActivationEpoch uint32         `json:"activationEpoch"`
+	ID              ids.ObjectID `json:"id"`
+	NodeID          ids.ObjectID `json:"nodeId"`
+	Principal       uint64       `json:"principal"`
+	ActivationEpoch uint32       `json:"activationEpoch"`
 	// State is "Staked" or {"Withdrawing": {"withdrawEpoch": E}}.
 	State StakedState `json:"state"`
 }
@@ -41,7 +42,7 @@ func StakedWalOf(s *chain.StakedWal) StakedWal {
 // Stake stakes amounts[i] FROST with nodes[i], all in one transaction, and
 // returns the new StakedWal objects. Stake activates at the next epoch (or
 // the one after, once the next committee is selected).
-func (c *Client) Stake(ctx context.Context, nodes []chain.ObjectID, amounts []uint64) ([]StakedWal, error) {
+func (c *Client) Stake(ctx context.Context, nodes []ids.ObjectID, amounts []uint64) ([]StakedWal, error) {
 	if len(nodes) == 0 || len(nodes) != len(amounts) {
 		return nil, fmt.Errorf("%w: %d node IDs and %d amounts", ErrInvalidArgument, len(nodes), len(amounts))
 	}
@@ -83,7 +84,7 @@ func (c *Client) ListStakedWal(ctx context.Context) ([]StakedWal, error) {
 
 // RequestWithdrawStake starts the withdrawal of a StakedWal (stake not yet
 // active is withdrawn at once by WithdrawStake instead).
-func (c *Client) RequestWithdrawStake(ctx context.Context, staked chain.ObjectID) (StakedWal, error) {
+func (c *Client) RequestWithdrawStake(ctx context.Context, staked ids.ObjectID) (StakedWal, error) {
 	if _, err := c.exec(ctx, "request withdraw stake", &chain.RequestWithdrawStake{Staked: chain.Ref(staked)}); err != nil {
 		return StakedWal{}, err
 	}
@@ -96,7 +97,7 @@ func (c *Client) RequestWithdrawStake(ctx context.Context, staked chain.ObjectID
 
 // WithdrawStake withdraws a StakedWal whose withdrawal epoch has come (or
 // that is not active yet); it returns the FROST credited to the wallet.
-func (c *Client) WithdrawStake(ctx context.Context, staked chain.ObjectID) (uint64, error) {
+func (c *Client) WithdrawStake(ctx context.Context, staked ids.ObjectID) (uint64, error) {
 	before, err := c.Balance(ctx)
 	if err != nil {
 		return 0, err
@@ -121,7 +122,7 @@ type VoteParams struct {
 }
 
 // Vote sets a node's votes for prices and capacity (its operator only).
-func (c *Client) Vote(ctx context.Context, node chain.ObjectID, v VoteParams) error {
+func (c *Client) Vote(ctx context.Context, node ids.ObjectID, v VoteParams) error {
 	if v.StoragePrice == 0 || v.WritePrice == 0 || v.NodeCapacity == 0 {
 		p, err := c.pool(ctx, node)
 		if err != nil {
@@ -144,14 +145,14 @@ func cmpOr(a, b uint64) uint64 {
 
 // SetCommissionRate sets a node's commission (basis points; applies two
 // epochs later), its operator only.
-func (c *Client) SetCommissionRate(ctx context.Context, node chain.ObjectID, rate uint16) error {
+func (c *Client) SetCommissionRate(ctx context.Context, node ids.ObjectID, rate uint16) error {
 	_, err := c.exec(ctx, "set commission rate", &chain.SetCommissionRate{Node: chain.Ref(node), Rate: rate})
 	return err
 }
 
 // CollectCommission pays a node's collectable commission to its operator
 // and returns the amount, in FROST.
-func (c *Client) CollectCommission(ctx context.Context, node chain.ObjectID) (uint64, error) {
+func (c *Client) CollectCommission(ctx context.Context, node ids.ObjectID) (uint64, error) {
 	p, err := c.pool(ctx, node)
 	if err != nil {
 		return 0, err
@@ -162,7 +163,7 @@ func (c *Client) CollectCommission(ctx context.Context, node chain.ObjectID) (ui
 	return p.Commission, nil
 }
 
-func (c *Client) pool(ctx context.Context, node chain.ObjectID) (*chain.StakingPool, error) {
+func (c *Client) pool(ctx context.Context, node ids.ObjectID) (*chain.StakingPool, error) {
 	o, err := c.object(ctx, node)
 	if err != nil {
 		return nil, err
@@ -190,7 +191,7 @@ func (c *Client) Pools(ctx context.Context) ([]*chain.StakingPool, error) {
 
 // Mint sends amount FROST of new WAL to an address. Only the chain's
 // faucet account may (the devnet's funded wallet is its faucet).
-func (c *Client) Mint(ctx context.Context, to chain.Address, amount uint64) error {
+func (c *Client) Mint(ctx context.Context, to ids.Address, amount uint64) error {
 	if amount == 0 {
 		return errors.New("client: mint of zero WAL")
 	}
@@ -199,7 +200,7 @@ func (c *Client) Mint(ctx context.Context, to chain.Address, amount uint64) erro
 }
 
 // Transfer sends amount FROST from the wallet to an address.
-func (c *Client) Transfer(ctx context.Context, to chain.Address, amount uint64) error {
+func (c *Client) Transfer(ctx context.Context, to ids.Address, amount uint64) error {
 	_, err := c.exec(ctx, "transfer", &chain.TransferWal{To: to, Amount: amount})
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -32,7 +33,7 @@ type StoreOptions struct {
 	// Blob and Storage objects.
 	IgnoreResources bool
 	// SendObjectTo transfers the Blob object to this address once certified.
-	SendObjectTo *chain.Address
+	SendObjectTo *ids.Address
 	// Share wraps the certified blob into a SharedBlob that anyone can fund
 	// and extend (exclusive with SendObjectTo).
 	Share bool
@@ -84,9 +85,9 @@ type Progress struct {
 type StoreResult struct {
 	Result   BlobStoreResult
 	BlobID   blob.ID
-	ObjectID chain.ObjectID // the Blob object (zero when alreadyCertified by event or markedInvalid)
+	ObjectID ids.ObjectID // the Blob object (zero when alreadyCertified by event or markedInvalid)
 	// SharedObjectID is the SharedBlob when the store shared the blob.
-	SharedObjectID *chain.ObjectID
+	SharedObjectID *ids.ObjectID
 	Size           uint64 // unencoded
 	EncodedSize    uint64
 	Cost           uint64 // storage and write fees paid, in FROST
@@ -256,7 +257,7 @@ func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, op
 
 // finishCalls are the calls that follow certification: the attributes,
 // then the transfer to another owner or the sharing.
-func (c *Client) finishCalls(obj chain.ObjectID, opts StoreOptions) []chain.Call {
+func (c *Client) finishCalls(obj ids.ObjectID, opts StoreOptions) []chain.Call {
 	var calls []chain.Call
 	for _, a := range opts.Attributes {
 		calls = append(calls, &chain.SetBlobAttribute{Blob: chain.Ref(obj), Key: a.Key, Value: a.Value})
@@ -310,7 +311,7 @@ func (c *Client) finish(ctx context.Context, res *StoreResult, pl *plan, tx *cha
 }
 
 // blobAfter reads a Blob (or the blob inside a SharedBlob) after the store.
-func (c *Client) blobAfter(ctx context.Context, id chain.ObjectID, shared *chain.ObjectID) (*chain.Blob, error) {
+func (c *Client) blobAfter(ctx context.Context, id ids.ObjectID, shared *ids.ObjectID) (*chain.Blob, error) {
 	if shared != nil {
 		id = *shared
 	}
@@ -338,7 +339,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 			c.release(pl)
 			reg.took = time.Since(t)
 			if err != nil {
-				reg.set(chain.ObjectID{}, phaseError(PhaseRegister, txError("register", tx, err)))
+				reg.set(ids.ObjectID{}, phaseError(PhaseRegister, txError("register", tx, err)))
 				return
 			}
 			id, err := createdBlob(tx)
@@ -348,9 +349,9 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 			reg.set(id, err)
 		}()
 	}
-	pers := func(id chain.ObjectID) wire.Persistence {
+	pers := func(id ids.ObjectID) wire.Persistence {
 		if opts.Deletable {
-			return wire.Deletable(id.Wire())
+			return wire.Deletable(id)
 		}
 		return wire.Permanent
 	}
@@ -395,37 +396,37 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 
 // createdBlob finds the Blob created by a registration transaction (from
 // its BlobRegistered event).
-func createdBlob(tx *chainclient.TxResult) (chain.ObjectID, error) {
+func createdBlob(tx *chainclient.TxResult) (ids.ObjectID, error) {
 	for _, ev := range tx.Events {
 		if ev.Event.Type == chain.EventBlobRegistered && ev.Event.ObjectID != nil {
 			return *ev.Event.ObjectID, nil
 		}
 	}
-	return chain.ObjectID{}, errors.New("client: the registration created no blob")
+	return ids.ObjectID{}, errors.New("client: the registration created no blob")
 }
 
 // registration is the Blob object that uploads confirm for, known once the
 // registration transaction is in a block.
 type registration struct {
 	done chan struct{}
-	id   chain.ObjectID
+	id   ids.ObjectID
 	err  error
 	took time.Duration // of the transaction, when this store sent one
 }
 
 func newRegistration() *registration { return &registration{done: make(chan struct{})} }
 
-func (r *registration) set(id chain.ObjectID, err error) {
+func (r *registration) set(id ids.ObjectID, err error) {
 	r.id, r.err = id, err
 	close(r.done)
 }
 
-func (r *registration) wait(ctx context.Context) (chain.ObjectID, error) {
+func (r *registration) wait(ctx context.Context) (ids.ObjectID, error) {
 	select {
 	case <-r.done:
 		return r.id, r.err
 	case <-ctx.Done():
-		return chain.ObjectID{}, ctx.Err()
+		return ids.ObjectID{}, ctx.Err()
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -67,7 +67,7 @@ type nodeResult struct {
 // returns the aggregated certificate; the members still uploading go on
 // in the background once the caller releases them (after certifying).
 func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committee.Committee, reg *registration,
-	pers func(chain.ObjectID) wire.Persistence, res *StoreResult, p *reporter) (*certificate, tailHandle, error) {
+	pers func(ids.ObjectID) wire.Persistence, res *StoreResult, p *reporter) (*certificate, tailHandle, error) {
 	// Uploads outlive the caller's context once the blob is certified: they
 	// run under the client's lifetime and stop with the caller only before.
 	uctx, ucancel := context.WithCancel(c.tails.ctx)
@@ -93,7 +93,7 @@ func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committe
 			sig, err := up.storeOnNode(uctx, com, i, pers)
 			if err != nil {
 				m := com.Member(i)
-				err = fmt.Errorf("node %s (%s): %w", chain.ObjectID(m.NodeID), m.NetworkAddress, err)
+				err = fmt.Errorf("node %s (%s): %w", m.NodeID, m.NetworkAddress, err)
 			}
 			out <- nodeResult{i, sig, err}
 		})
@@ -166,7 +166,7 @@ func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committe
 }
 
 // confirmationMessage is the message every confirming member signs.
-func confirmationMessage(com *committee.Committee, id blob.ID, obj chain.ObjectID, pers func(chain.ObjectID) wire.Persistence) []byte {
+func confirmationMessage(com *committee.Committee, id blob.ID, obj ids.ObjectID, pers func(ids.ObjectID) wire.Persistence) []byte {
 	return (&wire.Confirmation{Epoch: com.Epoch(), BlobID: id, Persistence: pers(obj)}).Marshal()
 }
 

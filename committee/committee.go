@@ -19,11 +19,12 @@ import (
 	"slices"
 
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
 // NodeID identifies a storage node: the object ID of its staking pool.
-type NodeID = wire.ObjectID
+type NodeID = ids.ObjectID
 
 // Errors returned by this package.
 var (

@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/redstuff"
 )
 
@@ -535,7 +536,7 @@ func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText str
 // getByObject: GET /v1/blobs/by-object-id/{object_id}: the blob of a Blob
 // or SharedBlob object, with its allow-listed attributes as headers.
 func (s *Server) getByObject(w http.ResponseWriter, r *http.Request, text string) {
-	oid, err := chain.ParseObjectID(text)
+	oid, err := ids.ParseObjectID(text)
 	if err != nil {
 		errf(http.StatusBadRequest, ReasonInvalidObjectID, "%q is not an object ID", clip(text)).write(w)
 		return

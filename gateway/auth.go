@@ -12,8 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // AuthConfig is the publisher's JWT authentication (Walrus's --jwt-*
@@ -95,14 +94,14 @@ func (a *AuthConfig) key() (any, error) {
 
 // Claims are the JWT claims the publisher reads (Walrus's Claim).
 type Claims struct {
-	IssuedAt     *int64         `json:"iat,omitempty"`
-	Expiration   int64          `json:"exp"`
-	ID           string         `json:"jti"`
-	SendObjectTo *chain.Address `json:"send_object_to,omitempty"`
-	Epochs       *uint32        `json:"epochs,omitempty"`
-	MaxEpochs    *uint32        `json:"max_epochs,omitempty"`
-	MaxSize      *uint64        `json:"max_size,omitempty"`
-	Size         *uint64        `json:"size,omitempty"`
+	IssuedAt     *int64       `json:"iat,omitempty"`
+	Expiration   int64        `json:"exp"`
+	ID           string       `json:"jti"`
+	SendObjectTo *ids.Address `json:"send_object_to,omitempty"`
+	Epochs       *uint32      `json:"epochs,omitempty"`
+	MaxEpochs    *uint32      `json:"max_epochs,omitempty"`
+	MaxSize      *uint64      `json:"max_size,omitempty"`
+	Size         *uint64      `json:"size,omitempty"`
 }
 
 // The jwt.Claims methods, for the parser's time checks.
@@ -222,7 +221,7 @@ func (a *authenticator) parse(token string) (*Claims, *apiError) {
 // uploadRequest is what a store asks for, checked against the claims.
 type uploadRequest struct {
 	epochs        uint32
-	sendObjectTo  *chain.Address
+	sendObjectTo  *ids.Address
 	contentLength int64 // -1: unknown
 }
 

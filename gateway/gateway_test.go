@@ -18,6 +18,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/quilt"
 )
@@ -147,7 +148,7 @@ func TestHTTP(t *testing.T) {
 			{"/v1/quilts/nope/patches", 400, gateway.ReasonInvalidBlobID},
 			{"/v1/blobs/" + unknown.String(), 404, gateway.ReasonBlobNotFound},
 			{"/v1/blobs/" + unknown.String() + "/byte-range?start=0&length=1", 404, gateway.ReasonBlobNotFound},
-			{"/v1/blobs/by-object-id/" + chain.ObjectID{9}.String(), 404, gateway.ReasonBlobNotFound},
+			{"/v1/blobs/by-object-id/" + ids.ObjectID{9}.String(), 404, gateway.ReasonBlobNotFound},
 			{"/v1/quilts/" + unknown.String() + "/patches", 404, gateway.ReasonBlobNotFound},
 			{"/v1/blobs/by-quilt-patch-id/" + (quilt.PatchID{Quilt: unknown, Start: 1, End: 2}).String(), 404, gateway.ReasonBlobNotFound},
 			{"/v1/blobs/by-quilt-patch-id/" + (quilt.PatchID{Quilt: unknown, Start: 1, End: 200}).String(), 400, gateway.ReasonInvalidPatchID},
@@ -216,7 +217,7 @@ func TestHTTP(t *testing.T) {
 			t.Fatalf("forced store: %+v", forced)
 		}
 		// send_object_to and share.
-		to := chain.Address{7}
+		to := ids.Address{7}
 		sent := putBlob(t, daemon, "?send_object_to="+to.String(), randomBytes(100, 3))
 		o, err := net.Chain.Object(ctx, sent.NewlyCreated.BlobObject.ID)
 		if err != nil || o.Owner.Address != to {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/gateway"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
 
@@ -58,10 +58,10 @@ func TestLimitsAndAuth(t *testing.T) {
 		wantError(t, "max_epochs", resp, b, 400, gateway.ReasonEpochsAboveMax)
 		resp, b = put("", sign(jwt.MapClaims{"exp": exp, "jti": "e", "max_size": 3}, secret), []byte("four"))
 		wantError(t, "max_size", resp, b, 400, gateway.ReasonMaxSizeExceeded)
-		to := chain.Address{5}
+		to := ids.Address{5}
 		resp, b = put("", sign(jwt.MapClaims{"exp": exp, "jti": "f", "send_object_to": to.String()}, secret), []byte("x"))
 		wantError(t, "send_object_to missing", resp, b, 400, gateway.ReasonMissingSendObjectTo)
-		resp, b = put("?send_object_to="+(chain.Address{6}).String(), sign(jwt.MapClaims{"exp": exp, "jti": "g", "send_object_to": to.String()}, secret), []byte("x"))
+		resp, b = put("?send_object_to="+(ids.Address{6}).String(), sign(jwt.MapClaims{"exp": exp, "jti": "g", "send_object_to": to.String()}, secret), []byte("x"))
 		wantError(t, "send_object_to differs", resp, b, 400, gateway.ReasonInvalidSendObjectTo)
 
 		good := sign(jwt.MapClaims{"exp": exp, "jti": "h", "epochs": 2, "size": 5, "send_object_to": to.String()}, secret)

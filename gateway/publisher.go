@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -24,7 +24,7 @@ type storeQuery struct {
 	force        bool
 	reuse        bool
 	share        bool
-	sendObjectTo *chain.Address
+	sendObjectTo *ids.Address
 }
 
 // publisherParams are the query parameters a store accepts; any other is a
@@ -65,7 +65,7 @@ func parseStoreQuery(q url.Values, defEpochs uint32) (storeQuery, *apiError) {
 		return sq, errf(http.StatusBadRequest, ReasonInvalidBlobPersistence, "the blob cannot be both deletable and permanent")
 	}
 	if v := q.Get("send_object_to"); v != "" {
-		a, err := chain.ParseAddress(v)
+		a, err := ids.ParseAddress(v)
 		if err != nil {
 			return sq, errf(http.StatusBadRequest, ReasonInvalidParameter, "invalid send_object_to %q: %v", clip(v), err)
 		}
@@ -306,7 +306,7 @@ func (s *Server) store(ctx context.Context, do func(context.Context, *client.Cli
 	}
 	if err == nil && s.cfg.BurnAfterStore && res.Result.NewlyCreated != nil && res.SharedObjectID == nil {
 		if obj, err := c.OwnedBlob(ctx, res.ObjectID); err == nil && obj != nil {
-			if err := c.BurnBlobs(ctx, []chain.ObjectID{res.ObjectID}); err != nil {
+			if err := c.BurnBlobs(ctx, []ids.ObjectID{res.ObjectID}); err != nil {
 				s.log.Warn("burning a stored blob", "object", res.ObjectID, "err", err)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/store"
@@ -203,8 +204,8 @@ func (b *backend) Registration(id blob.ID) (nodeapi.Registration, error) {
 	return r, nil
 }
 
-func eventID(e store.EventID) nodeapi.EventID {
-	return nodeapi.EventID{TxDigest: e.TxDigest, Seq: e.Seq}
+func eventID(e ids.EventID) ids.EventID {
+	return ids.EventID{TxDigest: e.TxDigest, Seq: e.Seq}
 }
 
 // Status implements nodeapi.Chain.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/store"
 )
 
@@ -69,8 +70,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func recordEventID(ev chain.EventRecord) store.EventID {
-	return store.EventID{TxDigest: ev.TxDigest, Seq: uint64(ev.Cursor.EventIndex)}
+func recordEventID(ev chain.EventRecord) ids.EventID {
+	return ids.EventID{TxDigest: ev.TxDigest, Seq: uint64(ev.Cursor.EventIndex)}
 }
 
 // handleEvent applies one event.

@@ -31,7 +31,7 @@ func (n *Node) reportInconsistent(ctx context.Context, id blob.ID, proof *redstu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for i, m := range cur.Members() {
-		if m.NodeID == n.id.Wire() {
+		if m.NodeID == n.id {
 			results <- attestation{index: i, sig: n.keys.Protocol.Sign(msg)}
 			continue
 		}

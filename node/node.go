@@ -18,8 +18,8 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/blocklist"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/store"
@@ -57,7 +57,7 @@ type Node struct {
 	store     *store.Store
 	chain     *chainclient.Client
 	signer    *chainclient.Signer
-	id        chain.ObjectID
+	id        ids.ObjectID
 	view      *view
 	backend   *backend
 	api       *nodeapi.Server
@@ -163,24 +163,24 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 
 // findNodeID returns the node ID: remembered in the store, or found on chain
 // as the pool whose protocol key is the node's.
-func (n *Node) findNodeID(ctx context.Context) (chain.ObjectID, error) {
+func (n *Node) findNodeID(ctx context.Context) (ids.ObjectID, error) {
 	if b, err := n.store.Meta(metaNodeID); err == nil && len(b) == 32 {
-		return chain.ObjectID(b), nil
+		return ids.ObjectID(b), nil
 	}
 	pools, err := n.chain.Pools(ctx)
 	if err != nil {
-		return chain.ObjectID{}, fmt.Errorf("node: chain: %w", err)
+		return ids.ObjectID{}, fmt.Errorf("node: chain: %w", err)
 	}
 	pk := n.keys.Protocol.PublicKey().Bytes()
 	for _, o := range pools {
 		if o.Pool != nil && (o.Pool.PublicKey == pk || o.Pool.NextPublicKey != nil && *o.Pool.NextPublicKey == pk) {
 			if err := n.store.SetMeta(metaNodeID, o.Pool.ID[:]); err != nil {
-				return chain.ObjectID{}, err
+				return ids.ObjectID{}, err
 			}
 			return o.Pool.ID, nil
 		}
 	}
-	return chain.ObjectID{}, ErrNotRegistered
+	return ids.ObjectID{}, ErrNotRegistered
 }
 
 const (
@@ -189,7 +189,7 @@ const (
 )
 
 // ID is the node ID (its staking pool's object ID).
-func (n *Node) ID() chain.ObjectID { return n.id }
+func (n *Node) ID() ids.ObjectID { return n.id }
 
 // Address is where the API listens.
 func (n *Node) Address() string { return n.listener.Addr().String() }

@@ -9,6 +9,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // view is the node's picture of the chain's committees: the current one
@@ -17,7 +18,7 @@ import (
 // chain queries, never from replayed events, so it always describes the
 // chain as it is now.
 type view struct {
-	self chain.ObjectID
+	self ids.ObjectID
 
 	mu struct {
 		sync.RWMutex
@@ -29,7 +30,7 @@ type view struct {
 	}
 }
 
-func newView(self chain.ObjectID) *view { return &view{self: self} }
+func newView(self ids.ObjectID) *view { return &view{self: self} }
 
 // refresh reads the system state and the committees.
 func (v *view) refresh(ctx context.Context, c *chainclient.Client) error {
@@ -78,8 +79,8 @@ func (v *view) set(sys *chain.System, cur, prev *committee.Committee) {
 	v.mu.owned, v.mu.prevOwned, v.mu.serving = owned, prevOwned, serving
 }
 
-func shardsOf(c *committee.Committee, id chain.ObjectID) []uint16 {
-	i, ok := c.Index(id.Wire())
+func shardsOf(c *committee.Committee, id ids.ObjectID) []uint16 {
+	i, ok := c.Index(id)
 	if !ok {
 		return nil
 	}
@@ -165,7 +166,7 @@ func (v *view) peers() []peer {
 	var out []*peer
 	add := func(c *committee.Committee) {
 		for _, m := range c.Members() {
-			if m.NodeID == v.self.Wire() || m.NetworkAddress == "" {
+			if m.NodeID == v.self || m.NetworkAddress == "" {
 				continue
 			}
 			p := byID[m.NodeID]

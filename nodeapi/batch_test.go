@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -204,7 +205,7 @@ func TestSliverBatch(t *testing.T) {
 	}
 
 	// Invalid and blocked blobs.
-	f.chain.register(id, nodeapi.Registration{Invalid: &nodeapi.EventID{}})
+	f.chain.register(id, nodeapi.Registration{Invalid: &ids.EventID{}})
 	f.batchRejected(400, nodeapi.ReasonInvalidBlob, id, false, body, 0)
 	f.block[id] = true
 	f.batchRejected(451, nodeapi.ReasonForbiddenBlob, id, false, body, -1)

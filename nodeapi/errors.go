@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Error domains (Walrus).
@@ -165,7 +167,7 @@ func errNotRegistered() *Error {
 	return newError("FAILED_PRECONDITION", ReasonNotRegistered, "the blob has not been registered or has already expired", nil)
 }
 
-func errInvalidBlob(ev EventID) *Error {
+func errInvalidBlob(ev ids.EventID) *Error {
 	return newError("FAILED_PRECONDITION", ReasonInvalidBlob, "the blob has been marked invalid",
 		map[string]any{"txDigest": ev.TxDigest.String(), "eventSeq": fmt.Sprint(ev.Seq)})
 }

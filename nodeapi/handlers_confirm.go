@@ -9,24 +9,25 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
 )
 
 // parseObjectID parses a Sui object ID: 0x and up to 64 hex digits.
-func parseObjectID(s string) (wire.ObjectID, bool) {
+func parseObjectID(s string) (ids.ObjectID, bool) {
 	h, ok := strings.CutPrefix(s, "0x")
 	if !ok || len(h) == 0 || len(h) > 64 {
-		return wire.ObjectID{}, false
+		return ids.ObjectID{}, false
 	}
 	if len(h)%2 == 1 {
 		h = "0" + h
 	}
 	b, err := hex.DecodeString(h)
 	if err != nil {
-		return wire.ObjectID{}, false
+		return ids.ObjectID{}, false
 	}
-	var id wire.ObjectID
+	var id ids.ObjectID
 	copy(id[32-len(b):], b)
 	return id, true
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -67,7 +67,7 @@ func TestPutAndGetMetadata(t *testing.T) {
 
 	// Registered: stored directly.
 	y := encode(t, 10, 3)
-	f.chain.register(y.Metadata.ID, nodeapi.Registration{Deletable: []wire.ObjectID{{1}}})
+	f.chain.register(y.Metadata.ID, nodeapi.Registration{Deletable: []ids.ObjectID{{1}}})
 	if code, err := f.client.PutMetadata(ctx, &y.Metadata, false); err != nil || code != 201 {
 		t.Fatalf("registered put: %d %v", code, err)
 	}
@@ -75,7 +75,7 @@ func TestPutAndGetMetadata(t *testing.T) {
 	// Invalid and blocked blobs.
 	z := encode(t, 20, 4)
 	zp := "/v1/blobs/" + z.Metadata.ID.String() + "/metadata"
-	f.chain.register(z.Metadata.ID, nodeapi.Registration{Invalid: &nodeapi.EventID{Seq: 1}})
+	f.chain.register(z.Metadata.ID, nodeapi.Registration{Invalid: &ids.EventID{Seq: 1}})
 	f.rejected(400, nodeapi.ReasonInvalidBlob, "PUT", zp, z.Metadata.Metadata.MarshalBCS())
 	f.block[id] = true
 	f.rejected(451, nodeapi.ReasonForbiddenBlob, "GET", path, nil)
@@ -179,7 +179,7 @@ func TestPutAndGetSliver(t *testing.T) {
 	f.rejected(400, nodeapi.ReasonShardNotAssigned, "GET", path(np, "primary")+"/status", nil)
 	f.rejected(400, nodeapi.ReasonIndexOutOfRange, "GET", path(99, "primary"), nil)
 	f.rejected(400, nodeapi.ReasonInvalidParameter, "GET", path(p, "x")+"/status", nil)
-	f.chain.register(id, nodeapi.Registration{Invalid: &nodeapi.EventID{}})
+	f.chain.register(id, nodeapi.Registration{Invalid: &ids.EventID{}})
 	f.rejected(400, nodeapi.ReasonInvalidBlob, "PUT", path(p, "primary"), prim)
 	f.block[id] = true
 	f.rejected(451, nodeapi.ReasonForbiddenBlob, "GET", path(p, "primary"), nil)
@@ -231,10 +231,10 @@ func TestConfirmation(t *testing.T) {
 	}
 
 	// A deletable confirmation needs that object's live registration.
-	obj := wire.ObjectID{0xab}
+	obj := ids.ObjectID{0xab}
 	del := "/v1/blobs/" + id.String() + "/confirmation/deletable/0x" + strings.Repeat("ab", 1) + strings.Repeat("00", 31)
 	f.rejected(400, nodeapi.ReasonNotRegistered, "GET", del, nil)
-	f.chain.register(id, nodeapi.Registration{Permanent: true, Deletable: []wire.ObjectID{obj}})
+	f.chain.register(id, nodeapi.Registration{Permanent: true, Deletable: []ids.ObjectID{obj}})
 	sm, err := f.client.Confirmation(ctx, id, wire.Deletable(obj), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestConfirmation(t *testing.T) {
 	if _, err := f.client.Confirmation(ctx, y.Metadata.ID, wire.Permanent, 0); !nodeapi.IsReason(err, nodeapi.ReasonMissingSlivers) {
 		t.Fatalf("confirmation with a missing pair: %v", err)
 	}
-	f.chain.register(y.Metadata.ID, nodeapi.Registration{Invalid: &nodeapi.EventID{}})
+	f.chain.register(y.Metadata.ID, nodeapi.Registration{Invalid: &ids.EventID{}})
 	f.rejected(400, nodeapi.ReasonInvalidBlob, "GET", "/v1/blobs/"+y.Metadata.ID.String()+"/confirmation/permanent", nil)
 	f.block[id] = true
 	f.rejected(451, nodeapi.ReasonForbiddenBlob, "GET", perm, nil)
@@ -482,7 +482,7 @@ func TestBlobStatusHealthDocsAndUnknown(t *testing.T) {
 	if err != nil || st.Kind != nodeapi.Nonexistent {
 		t.Fatalf("status %+v %v", st, err)
 	}
-	f.chain.register(id, nodeapi.Registration{Permanent: true, Deletable: []wire.ObjectID{{1}}})
+	f.chain.register(id, nodeapi.Registration{Permanent: true, Deletable: []ids.ObjectID{{1}}})
 	st, _ = f.client.BlobStatus(ctx, id)
 	if st.Kind != nodeapi.Permanent || st.DeletableCounts.Total != 1 {
 		t.Fatalf("status %+v", st)
@@ -534,15 +534,15 @@ func TestBlobStatusHealthDocsAndUnknown(t *testing.T) {
 
 func TestBlobStatusJSON(t *testing.T) {
 	two := uint32(2)
-	d, _ := chain.ParseDigest("11111111111111111111111111111111")
+	d, _ := ids.ParseDigest("11111111111111111111111111111111")
 	cases := []struct {
 		s    nodeapi.BlobStatus
 		json string
 	}{
 		{nodeapi.BlobStatus{}, `"nonexistent"`},
-		{nodeapi.BlobStatus{Kind: nodeapi.Invalid, Event: nodeapi.EventID{TxDigest: d, Seq: 3}},
+		{nodeapi.BlobStatus{Kind: nodeapi.Invalid, Event: ids.EventID{TxDigest: d, Seq: 3}},
 			`{"invalid":{"event":{"txDigest":"11111111111111111111111111111111","eventSeq":"3"}}}`},
-		{nodeapi.BlobStatus{Kind: nodeapi.Permanent, EndEpoch: 7, IsCertified: true, Event: nodeapi.EventID{TxDigest: d},
+		{nodeapi.BlobStatus{Kind: nodeapi.Permanent, EndEpoch: 7, IsCertified: true, Event: ids.EventID{TxDigest: d},
 			DeletableCounts: nodeapi.DeletableCounts{Total: 2, Certified: 1}, InitialCertifiedEpoch: &two},
 			`{"permanent":{"endEpoch":7,"isCertified":true,"statusEvent":{"txDigest":"11111111111111111111111111111111","eventSeq":"0"},"deletableCounts":{"count_deletable_total":2,"count_deletable_certified":1},"initialCertifiedEpoch":2}}`},
 		{nodeapi.BlobStatus{Kind: nodeapi.Deletable, DeletableCounts: nodeapi.DeletableCounts{Total: 1}},

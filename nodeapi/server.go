@@ -17,6 +17,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -85,9 +86,9 @@ type Chain interface {
 // Registration is what the chain says about a blob ID now: whether it was
 // declared invalid, and its live Blob objects.
 type Registration struct {
-	Invalid   *EventID
-	Permanent bool            // a live permanent Blob object
-	Deletable []wire.ObjectID // live deletable Blob objects
+	Invalid   *ids.EventID
+	Permanent bool           // a live permanent Blob object
+	Deletable []ids.ObjectID // live deletable Blob objects
 }
 
 // Registered reports whether a live registration keeps the blob and it is

@@ -1,16 +1,14 @@
 package nodeapi
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wire"
 )
 
@@ -20,46 +18,6 @@ type success[T any] struct {
 		Code int `json:"code"`
 		Data T   `json:"data"`
 	} `json:"success"`
-}
-
-// EventID names a chain event: Walrus's {txDigest, eventSeq}, with the
-// digest in base58 and the sequence number as a decimal string.
-type EventID struct {
-	TxDigest chain.Digest
-	Seq      uint64
-}
-
-type wireEventID struct {
-	TxDigest string `json:"txDigest"`
-	EventSeq string `json:"eventSeq"`
-}
-
-// MarshalJSON implements json.Marshaler.
-func (e EventID) MarshalJSON() ([]byte, error) {
-	return json.Marshal(wireEventID{e.TxDigest.String(), strconv.FormatUint(e.Seq, 10)})
-}
-
-// UnmarshalJSON implements json.Unmarshaler. It accepts eventSeq as a
-// string or a number.
-func (e *EventID) UnmarshalJSON(b []byte) error {
-	var w struct {
-		TxDigest string          `json:"txDigest"`
-		EventSeq json.RawMessage `json:"eventSeq"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	d, err := chain.ParseDigest(w.TxDigest)
-	if err != nil {
-		return err
-	}
-	seq := string(bytes.Trim(w.EventSeq, `"`))
-	n, err := strconv.ParseUint(seq, 10, 64)
-	if err != nil {
-		return fmt.Errorf("nodeapi: eventSeq %s: %w", w.EventSeq, err)
-	}
-	*e = EventID{d, n}
-	return nil
 }
 
 // StoredStatus says whether a node holds metadata or a sliver: Walrus's
@@ -98,7 +56,7 @@ type BlobStatus struct {
 	Kind BlobStatusKind
 	// Event: for Invalid the InvalidBlobID event; for Permanent the event
 	// that set EndEpoch and IsCertified.
-	Event                 EventID
+	Event                 ids.EventID
 	EndEpoch              uint32 // Permanent
 	IsCertified           bool   // Permanent
 	DeletableCounts       DeletableCounts
@@ -108,7 +66,7 @@ type BlobStatus struct {
 type wirePermanent struct {
 	EndEpoch              uint32          `json:"endEpoch"`
 	IsCertified           bool            `json:"isCertified"`
-	StatusEvent           EventID         `json:"statusEvent"`
+	StatusEvent           ids.EventID     `json:"statusEvent"`
 	DeletableCounts       DeletableCounts `json:"deletableCounts"`
 	InitialCertifiedEpoch *uint32         `json:"initialCertifiedEpoch"`
 }
@@ -145,7 +103,7 @@ func (s *BlobStatus) UnmarshalJSON(b []byte) error {
 	}
 	var w struct {
 		Invalid *struct {
-			Event EventID `json:"event"`
+			Event ids.EventID `json:"event"`
 		} `json:"invalid"`
 		Permanent *wirePermanent `json:"permanent"`
 		Deletable *wireDeletable `json:"deletable"`

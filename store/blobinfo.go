@@ -6,29 +6,22 @@ import (
 
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // MaxRegistrations bounds the Blob objects one BlobInfo records.
 const MaxRegistrations = 1 << 16
 
-// EventID names the chain event behind a status: the digest of the
-// transaction (or block step) that emitted it and its index there
-// (Walrus's EventID {txDigest, eventSeq}).
-type EventID struct {
-	TxDigest [32]byte
-	Seq      uint64
-}
-
 // Registration is one Blob object registering a blob ID, as the node
 // learned it from BlobRegistered, BlobCertified and BlobDeleted events.
 type Registration struct {
-	ObjectID  [32]byte
+	ObjectID  ids.ObjectID
 	Deletable bool
 	EndEpoch  uint32 // first epoch in which the blob is no longer stored
 	// CertifiedEpoch is the epoch of the object's first certification, if any.
 	CertifiedEpoch *uint32
 	// Event is the last event that changed the registration.
-	Event EventID
+	Event ids.EventID
 }
 
 // Certified reports whether the object has been certified.
@@ -49,7 +42,7 @@ type BlobInfo struct {
 // Invalidation records the InvalidBlobID event of a blob.
 type Invalidation struct {
 	Epoch uint32
-	Event EventID
+	Event ids.EventID
 }
 
 // Registration returns the registration of a Blob object, or nil.
@@ -153,11 +146,13 @@ func (b *BlobInfo) AppendBCS(out []byte) []byte {
 	return out
 }
 
-func appendEventID(out []byte, e EventID) []byte {
+func appendEventID(out []byte, e ids.EventID) []byte {
 	return bcs.AppendU64(append(out, e.TxDigest[:]...), e.Seq)
 }
 
-func decodeEventID(d *bcs.Decoder) EventID { return EventID{TxDigest: d.Array32(), Seq: d.U64()} }
+func decodeEventID(d *bcs.Decoder) ids.EventID {
+	return ids.EventID{TxDigest: d.Array32(), Seq: d.U64()}
+}
 
 // UnmarshalBlobInfo decodes a stored BlobInfo. Registrations must be sorted
 // by object ID without duplicates.

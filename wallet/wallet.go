@@ -16,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // ErrInvalid: the bytes are not a keystore with an ed25519 key.
@@ -121,6 +121,6 @@ func Write(path string, k ed25519.PrivateKey) error {
 }
 
 // Address is the Sui address of a key.
-func Address(k ed25519.PrivateKey) chain.Address {
-	return chain.AddressOf(k.Public().(ed25519.PublicKey))
+func Address(k ed25519.PrivateKey) ids.Address {
+	return ids.AddressOf(k.Public().(ed25519.PublicKey))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/bcs"
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // IntentType says what a signed message means.
@@ -46,12 +47,6 @@ var (
 	// ErrMessage: the bytes are not a well-formed message of the expected kind.
 	ErrMessage = errors.New("wire: malformed message")
 )
-
-// ObjectID is a 32-byte object ID (a Blob, Storage or staking-pool ID).
-type ObjectID [32]byte
-
-// Address is a 32-byte account address.
-type Address [32]byte
 
 // Header is the intent header every signed message starts with.
 type Header struct {
@@ -100,14 +95,14 @@ func finish(d *bcs.Decoder) error {
 // deletable confirmation names the Blob object.
 type Persistence struct {
 	Deletable bool
-	ObjectID  ObjectID
+	ObjectID  ids.ObjectID
 }
 
 // Permanent is the permanent persistence.
 var Permanent = Persistence{}
 
 // Deletable returns the persistence of the deletable Blob object id.
-func Deletable(id ObjectID) Persistence { return Persistence{Deletable: true, ObjectID: id} }
+func Deletable(id ids.ObjectID) Persistence { return Persistence{Deletable: true, ObjectID: id} }
 
 // Confirmation is a storage confirmation (BLOB_CERT): "every shard assigned to
 // me in this epoch has received, checked and persisted its slivers of this blob".
@@ -169,7 +164,7 @@ func ParseInvalidBlobID(msg []byte) (InvalidBlobID, error) {
 // signs (header ‖ address ‖ public key) with it.
 type ProofOfPossession struct {
 	Epoch     uint32
-	Address   Address
+	Address   ids.Address
 	PublicKey [PublicKeyLen]byte
 }
 

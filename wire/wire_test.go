@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -37,7 +38,7 @@ func TestConfirmationVector(t *testing.T) {
 	if err != nil || back != c {
 		t.Fatalf("parse: %+v %v", back, err)
 	}
-	var obj ObjectID
+	var obj ids.ObjectID
 	for i := range obj {
 		obj[i] = byte(i)
 	}

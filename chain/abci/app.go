@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Config configures an App.
@@ -73,7 +74,7 @@ type App struct {
 	pending *pendingBlock
 	mempool struct {
 		sync.Mutex
-		inFlight map[chain.Address]uint64 // transactions accepted since the last commit
+		inFlight map[ids.Address]uint64 // transactions accepted since the last commit
 	}
 }
 
@@ -100,7 +101,7 @@ func Open(cfg Config) (*App, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.mempool.inFlight = map[chain.Address]uint64{}
+	a.mempool.inFlight = map[ids.Address]uint64{}
 	meta, err := a.Get(keyMeta)
 	if err != nil {
 		db.Close()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/merkle"
 )
 
@@ -32,7 +33,7 @@ func openApp(t testing.TB, users ...ed25519.PrivateKey) *App {
 	t.Cleanup(func() { a.Close() })
 	g := &chain.Genesis{NShards: 10, EpochDurationMs: 60_000, MaxEpochsAhead: 5, StoragePrice: 1, WritePrice: 1, Capacity: 1 << 30, MinFee: 100}
 	for _, u := range users {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: chain.AddressOf(u.Public().(ed25519.PublicKey)), Balance: 1000})
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: ids.AddressOf(u.Public().(ed25519.PublicKey)), Balance: 1000})
 	}
 	state, _ := json.Marshal(g)
 	if _, err := a.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: testChain, Time: time.UnixMilli(1_000_000), AppStateBytes: state}); err != nil {
@@ -42,7 +43,7 @@ func openApp(t testing.TB, users ...ed25519.PrivateKey) *App {
 }
 
 func signTx(k ed25519.PrivateKey, seq, fee uint64, calls ...chain.Call) []byte {
-	b, _ := chain.Sign(&chain.Tx{Sender: chain.AddressOf(k.Public().(ed25519.PublicKey)), Sequence: seq, Fee: fee, Calls: calls}, testChain, k)
+	b, _ := chain.Sign(&chain.Tx{Sender: ids.AddressOf(k.Public().(ed25519.PublicKey)), Sequence: seq, Fee: fee, Calls: calls}, testChain, k)
 	return b
 }
 
@@ -65,7 +66,7 @@ func TestCheckTxCodes(t *testing.T) {
 		{"undecodable", []byte{0xff, 0xff}, chain.CodeUndecodable},
 		{"bad signature", bad, chain.CodeBadSignature},
 		{"other chain", func() []byte {
-			b, _ := chain.Sign(&chain.Tx{Sender: chain.AddressOf(alice.Public().(ed25519.PublicKey)), Sequence: 1, Fee: 100}, "x", alice)
+			b, _ := chain.Sign(&chain.Tx{Sender: ids.AddressOf(alice.Public().(ed25519.PublicKey)), Sequence: 1, Fee: 100}, "x", alice)
 			return b
 		}(), chain.CodeBadSignature},
 		{"wrong sequence", signTx(alice, 2, 100), chain.CodeWrongSequence},
@@ -107,7 +108,7 @@ func run(t testing.TB, a *App, height int64, txs ...[]byte) *abcitypes.ResponseF
 func TestAppHashDeterministicAndReopen(t *testing.T) {
 	alice := seedKey("alice")
 	a, b := openApp(t, alice), openApp(t, alice)
-	bob := chain.Address{9}
+	bob := ids.Address{9}
 	var hashes [][]byte
 	for h := int64(1); h <= 3; h++ {
 		tx := signTx(alice, uint64(h), 100, &chain.TransferWal{To: bob, Amount: 10})
@@ -214,7 +215,7 @@ func TestEventsQueryPaging(t *testing.T) {
 func FuzzCheckTx(f *testing.F) {
 	alice := seedKey("alice")
 	a := openApp(f, alice)
-	f.Add(signTx(alice, 1, 100, &chain.TransferWal{To: chain.Address{1}, Amount: 1}))
+	f.Add(signTx(alice, 1, 100, &chain.TransferWal{To: ids.Address{1}, Amount: 1}))
 	f.Add(signTx(alice, 1, 100, &chain.ReserveSpace{EncodedSize: 10, EpochsAhead: 1}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, tx []byte) {

@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/merkle"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -34,7 +35,7 @@ func BenchmarkCertifyBlob(b *testing.B) {
 	g := &chain.Genesis{NShards: 1000, EpochDurationMs: 3_600_000, MaxEpochsAhead: 5, StoragePrice: 1, WritePrice: 1, Capacity: 1 << 50, MinFee: 1}
 	for i := range accounts {
 		users = append(users, testKey(fmt.Sprint("bench user ", i)))
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: chain.AddressOf(users[i].Public().(ed25519.PublicKey)), Balance: 1e15})
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: ids.AddressOf(users[i].Public().(ed25519.PublicKey)), Balance: 1e15})
 	}
 	var keys []*bls.SecretKey
 	for i := range 10 {
@@ -42,7 +43,7 @@ func BenchmarkCertifyBlob(b *testing.B) {
 		sk, _ := bls.KeyFromIKM(ikm[:])
 		keys = append(keys, sk)
 		op := testKey(fmt.Sprint("op", i))
-		g.Nodes = append(g.Nodes, chain.NewGenesisNode("n", "127.0.0.1:1", sk, nil, chain.AddressOf(op.Public().(ed25519.PublicKey)), 1e12))
+		g.Nodes = append(g.Nodes, chain.NewGenesisNode("n", "127.0.0.1:1", sk, nil, ids.AddressOf(op.Public().(ed25519.PublicKey)), 1e12))
 	}
 	n, err := abci.StartEmbedded(ctx, abci.EmbeddedConfig{Dir: b.TempDir(), ChainID: "walrus-bench", Genesis: g})
 	if err != nil {
@@ -80,11 +81,11 @@ func BenchmarkCertifyBlob(b *testing.B) {
 			for done := u * per; done < min((u+1)*per, b.N); {
 				k := min(32, min((u+1)*per, b.N)-done)
 				var calls []chain.Call
-				var ids []blob.ID
+				var idList []blob.ID
 				for j := range k {
 					root := merkle.Node(sha256.Sum256([]byte(fmt.Sprint(done + j))))
 					id := blob.DeriveID(blob.RS2, 1000, root)
-					ids = append(ids, id)
+					idList = append(idList, id)
 					calls = append(calls, &chain.ReserveSpace{EncodedSize: enc, EpochsAhead: 1},
 						&chain.RegisterBlob{Storage: chain.CreatedRef(2 * j), BlobID: id, RootHash: root, Size: 1000, EncodingType: 1})
 				}
@@ -93,7 +94,7 @@ func BenchmarkCertifyBlob(b *testing.B) {
 					errs <- err
 					return
 				}
-				for j, id := range ids {
+				for j, id := range idList {
 					msg := (&wire.Confirmation{Epoch: sys.Epoch, BlobID: id, Persistence: wire.Permanent}).Marshal()
 					var sigs []bls.Signature
 					var idx []uint16

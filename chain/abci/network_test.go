@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func testKey(seed string) ed25519.PrivateKey {
@@ -30,7 +31,7 @@ func TestFourValidatorsOneStopped(t *testing.T) {
 	dir := t.TempDir()
 	user := testKey("user")
 	g := &chain.Genesis{NShards: 10, EpochDurationMs: 3_600_000, MaxEpochsAhead: 5, StoragePrice: 1, WritePrice: 1, Capacity: 1 << 30,
-		MinFee: 10, Accounts: []chain.GenesisAccount{{Address: chain.AddressOf(user.Public().(ed25519.PublicKey)), Balance: 1e12}}}
+		MinFee: 10, Accounts: []chain.GenesisAccount{{Address: ids.AddressOf(user.Public().(ed25519.PublicKey)), Balance: 1e12}}}
 	var vals []abci.Validator
 	for i := range 4 {
 		p2p, err := abci.FreeAddr()
@@ -76,7 +77,7 @@ func TestFourValidatorsOneStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Execute(ctx, chainclient.NewSigner(user), &chain.TransferWal{To: chain.Address{7}, Amount: 5})
+	res, err := c.Execute(ctx, chainclient.NewSigner(user), &chain.TransferWal{To: ids.Address{7}, Amount: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestFourValidatorsOneStopped(t *testing.T) {
 		waitHeight(nodes[i], res.Height)
 	}
 	for i := range 3 {
-		a, err := chain.LoadAccount(nodes[i].App(), chain.Address{7})
+		a, err := chain.LoadAccount(nodes[i].App(), ids.Address{7})
 		if err != nil || a.Balance != 5 {
 			t.Errorf("validator %d: balance %d %v", i, a.Balance, err)
 		}

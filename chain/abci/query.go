@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/walrus-go/walrus/bcs"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/ids"
 
 	"github.com/cockroachdb/pebble/v2"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -52,7 +54,7 @@ func (a *App) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.
 	case err == nil:
 	case errors.Is(err, errNotFound):
 		resp.Code, resp.Log = QueryNotFound, err.Error()
-	case errors.Is(err, chain.ErrParse), errors.Is(err, blob.ErrInvalidID), errors.Is(err, errBadPath):
+	case errors.Is(err, ids.ErrParse), errors.Is(err, blob.ErrInvalidID), errors.Is(err, errBadPath):
 		resp.Code, resp.Log = QueryBadPath, err.Error()
 	default:
 		resp.Code, resp.Log = QueryInternal, err.Error()
@@ -78,7 +80,7 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 	case len(parts) == 2 && parts[0] == "committee":
 		return a.queryCommittee(sys, parts[1])
 	case len(parts) == 2 && parts[0] == "account":
-		addr, err := chain.ParseAddress(parts[1])
+		addr, err := ids.ParseAddress(parts[1])
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +90,7 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 		}
 		return b, err
 	case len(parts) == 3 && parts[0] == "account" && parts[2] == "pending":
-		addr, err := chain.ParseAddress(parts[1])
+		addr, err := ids.ParseAddress(parts[1])
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +99,7 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 		a.mempool.Unlock()
 		return bcs.AppendU64(nil, n), nil
 	case len(parts) == 2 && parts[0] == "object":
-		id, err := chain.ParseObjectID(parts[1])
+		id, err := ids.ParseObjectID(parts[1])
 		if err != nil {
 			return nil, err
 		}
@@ -107,14 +109,14 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 		}
 		return b, err
 	case len(parts) == 3 && parts[0] == "blobs" && parts[1] == "owner":
-		addr, err := chain.ParseAddress(parts[2])
+		addr, err := ids.ParseAddress(parts[2])
 		if err != nil {
 			return nil, err
 		}
 		objs, err := a.ownedObjects(addr, chain.KindBlob)
 		return chain.MarshalObjects(objs), err
 	case len(parts) == 3 && parts[0] == "storage" && parts[1] == "owner":
-		addr, err := chain.ParseAddress(parts[2])
+		addr, err := ids.ParseAddress(parts[2])
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +139,7 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 		}
 		return chain.MarshalObjects(objs), nil
 	case len(parts) == 2 && parts[0] == "staked":
-		addr, err := chain.ParseAddress(parts[1])
+		addr, err := ids.ParseAddress(parts[1])
 		if err != nil {
 			return nil, err
 		}
@@ -218,21 +220,21 @@ func (a *App) scan(prefix, after []byte, f func(k, v []byte) bool) error {
 	return it.Error()
 }
 
-func (a *App) ownedObjects(addr chain.Address, kind chain.Kind) ([]*chain.Object, error) {
-	var ids []chain.ObjectID
+func (a *App) ownedObjects(addr ids.Address, kind chain.Kind) ([]*chain.Object, error) {
+	var found []ids.ObjectID
 	err := a.scan(chain.KeyOwnerPrefix(addr), nil, func(k, v []byte) bool {
 		if len(v) == 1 && chain.Kind(v[0]) == kind && len(k) == 65 {
-			var id chain.ObjectID
+			var id ids.ObjectID
 			copy(id[:], k[33:])
-			ids = append(ids, id)
+			found = append(found, id)
 		}
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	objs := make([]*chain.Object, 0, len(ids))
-	for _, id := range ids {
+	objs := make([]*chain.Object, 0, len(found))
+	for _, id := range found {
 		o, err := chain.LoadObject(a, id)
 		if err != nil {
 			return nil, err
@@ -246,16 +248,16 @@ func (a *App) ownedObjects(addr chain.Address, kind chain.Kind) ([]*chain.Object
 
 func (a *App) blobStatus(id blob.ID) ([]byte, error) {
 	st := &chain.BlobStatus{}
-	var ids []chain.ObjectID
+	var objs []ids.ObjectID
 	if err := a.scan(chain.KeyBlobIDPrefix(id), nil, func(k, _ []byte) bool {
-		var oid chain.ObjectID
+		var oid ids.ObjectID
 		copy(oid[:], k[33:])
-		ids = append(ids, oid)
+		objs = append(objs, oid)
 		return true
 	}); err != nil {
 		return nil, err
 	}
-	for _, oid := range ids {
+	for _, oid := range objs {
 		o, err := chain.LoadObject(a, oid)
 		if err != nil {
 			return nil, err

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/walrus-go/walrus/bcs"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/walrus-go/walrus/bcs"
+	"github.com/walrus-go/walrus/ids"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -169,7 +171,7 @@ func (c *Client) Committee(ctx context.Context, which string) (*chain.CommitteeI
 }
 
 // Account returns an account's balance and sequence.
-func (c *Client) Account(ctx context.Context, a chain.Address) (chain.Account, error) {
+func (c *Client) Account(ctx context.Context, a ids.Address) (chain.Account, error) {
 	b, _, err := c.query(ctx, "/account/"+a.String())
 	if err != nil {
 		return chain.Account{}, err
@@ -180,7 +182,7 @@ func (c *Client) Account(ctx context.Context, a chain.Address) (chain.Account, e
 // NextSequence is the sequence an account's next transaction must carry:
 // its committed sequence plus its transactions already accepted into the
 // mempool (by any process), plus one.
-func (c *Client) NextSequence(ctx context.Context, a chain.Address) (uint64, error) {
+func (c *Client) NextSequence(ctx context.Context, a ids.Address) (uint64, error) {
 	acct, err := c.Account(ctx, a)
 	if err != nil {
 		return 0, err
@@ -198,7 +200,7 @@ func (c *Client) NextSequence(ctx context.Context, a chain.Address) (uint64, err
 }
 
 // Object returns an object (ErrNotFound if it does not exist).
-func (c *Client) Object(ctx context.Context, id chain.ObjectID) (*chain.Object, error) {
+func (c *Client) Object(ctx context.Context, id ids.ObjectID) (*chain.Object, error) {
 	b, _, err := c.query(ctx, "/object/"+id.String())
 	if err != nil {
 		return nil, err
@@ -215,12 +217,12 @@ func (c *Client) objects(ctx context.Context, path string) ([]*chain.Object, err
 }
 
 // BlobsByOwner returns the Blob objects an address owns.
-func (c *Client) BlobsByOwner(ctx context.Context, a chain.Address) ([]*chain.Object, error) {
+func (c *Client) BlobsByOwner(ctx context.Context, a ids.Address) ([]*chain.Object, error) {
 	return c.objects(ctx, "/blobs/owner/"+a.String())
 }
 
 // StorageByOwner returns the Storage resources an address owns.
-func (c *Client) StorageByOwner(ctx context.Context, a chain.Address) ([]*chain.Object, error) {
+func (c *Client) StorageByOwner(ctx context.Context, a ids.Address) ([]*chain.Object, error) {
 	return c.objects(ctx, "/storage/owner/"+a.String())
 }
 
@@ -237,7 +239,7 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (*chain.BlobStatus,
 func (c *Client) Pools(ctx context.Context) ([]*chain.Object, error) { return c.objects(ctx, "/pools") }
 
 // Staked returns the StakedWal objects an address owns.
-func (c *Client) Staked(ctx context.Context, a chain.Address) ([]*chain.Object, error) {
+func (c *Client) Staked(ctx context.Context, a ids.Address) ([]*chain.Object, error) {
 	return c.objects(ctx, "/staked/"+a.String())
 }
 

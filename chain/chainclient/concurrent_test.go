@@ -10,6 +10,7 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // TestConcurrentExecuteOneSigner: many goroutines executing with one Signer
@@ -80,7 +81,7 @@ func TestTwoSignersOneAccount(t *testing.T) {
 	if a, err := c.Account(ctx, to); err != nil || a.Balance != 3*each {
 		t.Fatalf("balance %d %v", a.Balance, err)
 	}
-	user := chain.AddressOf(d.user.Public().(ed25519.PublicKey))
+	user := ids.AddressOf(d.user.Public().(ed25519.PublicKey))
 	next, err := c.NextSequence(ctx, user)
 	if a, _ := c.Account(ctx, user); err != nil || next != a.Sequence+1 {
 		t.Fatalf("next sequence %d with nothing pending, account at %d: %v", next, a.Sequence, err)

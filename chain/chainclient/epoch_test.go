@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // TestEpochChangeThroughEvents drives an epoch change end to end: the
@@ -40,7 +41,7 @@ func TestEpochChangeThroughEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, op := range d.ops {
-				var node chain.ObjectID
+				var node ids.ObjectID
 				for _, p := range pools {
 					if p.Pool.Operator == addr(op) {
 						node = p.Pool.ID

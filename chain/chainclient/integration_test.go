@@ -15,6 +15,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/merkle"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -31,7 +32,7 @@ func key(seed string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s[:])
 }
 
-func addr(k ed25519.PrivateKey) chain.Address { return chain.AddressOf(k.Public().(ed25519.PublicKey)) }
+func addr(k ed25519.PrivateKey) ids.Address { return ids.AddressOf(k.Public().(ed25519.PublicKey)) }
 
 // newDevnet builds a genesis with four storage nodes over 10 shards and a funded user.
 func newDevnet(t testing.TB, epochMs uint64) *devnet {
@@ -124,7 +125,7 @@ func (f *follower) stop(t testing.TB) {
 }
 
 // waitFor waits until the follower has seen an event of typ for object id.
-func (f *follower) waitFor(t testing.TB, typ string, id chain.ObjectID) chain.EventRecord {
+func (f *follower) waitFor(t testing.TB, typ string, id ids.ObjectID) chain.EventRecord {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -180,7 +181,7 @@ func TestEmbeddedChainRestart(t *testing.T) {
 	if len(res.Events) != 1 || res.Events[0].Event.Type != chain.EventBlobRegistered {
 		t.Fatalf("events %+v", res.Events)
 	}
-	msg := (&wire.Confirmation{Epoch: 1, BlobID: id, Persistence: wire.Deletable(blobObj.Wire())}).Marshal()
+	msg := (&wire.Confirmation{Epoch: 1, BlobID: id, Persistence: wire.Deletable(blobObj)}).Marshal()
 	bm, sig := d.certificate(t, ctx, c, msg)
 	if _, err := c.Execute(ctx, user, &chain.CertifyBlob{Blob: chain.Ref(blobObj), Signature: sig, SignersBitmap: bm, Message: msg}); err != nil {
 		t.Fatal(err)
@@ -224,7 +225,7 @@ func TestEmbeddedChainRestart(t *testing.T) {
 	if err != nil || len(blobs) != 1 {
 		t.Fatalf("blobs by owner: %d %v", len(blobs), err)
 	}
-	if _, err := c.Object(ctx, chain.ObjectID{1}); !errors.Is(err, chainclient.ErrNotFound) {
+	if _, err := c.Object(ctx, ids.ObjectID{1}); !errors.Is(err, chainclient.ErrNotFound) {
 		t.Fatalf("missing object: %v", err)
 	}
 	com, err := c.Committee(ctx, "1")

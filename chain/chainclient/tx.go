@@ -15,6 +15,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Signer is an account key with its next sequence number. One Signer per
@@ -22,7 +23,7 @@ import (
 // transactions can be in flight at once.
 type Signer struct {
 	key  ed25519.PrivateKey
-	addr chain.Address
+	addr ids.Address
 	// submit orders sign-and-submit: CheckTx wants an account's pending
 	// sequences in order, so a transaction is submitted before the next
 	// sequence is handed out (inclusion is awaited outside it).
@@ -35,11 +36,11 @@ type Signer struct {
 
 // NewSigner returns a signer for an ed25519 key.
 func NewSigner(key ed25519.PrivateKey) *Signer {
-	return &Signer{key: key, addr: chain.AddressOf(key.Public().(ed25519.PublicKey))}
+	return &Signer{key: key, addr: ids.AddressOf(key.Public().(ed25519.PublicKey))}
 }
 
 // Address is the signer's account address.
-func (s *Signer) Address() chain.Address { return s.addr }
+func (s *Signer) Address() ids.Address { return s.addr }
 
 func (s *Signer) nextSequence(ctx context.Context, c *Client) (uint64, error) {
 	s.mu.Lock()
@@ -65,13 +66,13 @@ func (s *Signer) resync() {
 
 // TxResult is an included transaction.
 type TxResult struct {
-	Digest  chain.Digest
+	Digest  ids.Digest
 	Height  int64
 	Index   uint32
 	Code    uint32
 	Log     string
 	Events  []chain.EventRecord
-	Created []chain.ObjectID
+	Created []ids.ObjectID
 }
 
 // Abort returns the abort name when the transaction aborted.
@@ -226,7 +227,7 @@ func EventFromABCI(e abcitypes.Event) (chain.EventRecord, bool, error) {
 	if rec.Cursor, err = chain.ParseCursor(cur); err != nil {
 		return rec, false, err
 	}
-	if rec.TxDigest, err = chain.ParseDigest(attrs["tx_digest"]); err != nil {
+	if rec.TxDigest, err = ids.ParseDigest(attrs["tx_digest"]); err != nil {
 		return rec, false, err
 	}
 	ep, err := strconv.ParseUint(attrs["epoch"], 10, 32)
@@ -242,7 +243,7 @@ func EventFromABCI(e abcitypes.Event) (chain.EventRecord, bool, error) {
 		rec.Event.BlobID = &id
 	}
 	if s, ok := attrs["object_id"]; ok {
-		id, err := chain.ParseObjectID(s)
+		id, err := ids.ParseObjectID(s)
 		if err != nil {
 			return rec, false, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
@@ -245,7 +246,7 @@ func TestManage(t *testing.T) {
 	if _, err := c.DeleteBlobID(ctx, a.BlobID); !errors.Is(err, client.ErrBlobNotFound) {
 		t.Fatalf("delete again: %v", err)
 	}
-	if err := c.BurnBlobs(ctx, []chain.ObjectID{b.ObjectID}); err != nil {
+	if err := c.BurnBlobs(ctx, []ids.ObjectID{b.ObjectID}); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := c.ListBlobs(ctx, true); len(list) != 0 {
@@ -285,7 +286,7 @@ func TestStakingAndInfo(t *testing.T) {
 	if err != nil || len(pools) != 4 {
 		t.Fatalf("pools: %v", err)
 	}
-	staked, err := c.Stake(ctx, []chain.ObjectID{pools[0].ID, pools[1].ID}, []uint64{2 * chain.FrostPerWAL, 3 * chain.FrostPerWAL})
+	staked, err := c.Stake(ctx, []ids.ObjectID{pools[0].ID, pools[1].ID}, []uint64{2 * chain.FrostPerWAL, 3 * chain.FrostPerWAL})
 	if err != nil || len(staked) != 2 || staked[1].Principal != 3*chain.FrostPerWAL {
 		t.Fatalf("stake: %+v %v", staked, err)
 	}
@@ -338,7 +339,7 @@ func TestStakingAndInfo(t *testing.T) {
 }
 
 // operatorClient is a client paying with node i's operator account.
-func operatorClient(t *testing.T, net *testnet.Network, i int, _ chain.ObjectID) *client.Client {
+func operatorClient(t *testing.T, net *testnet.Network, i int, _ ids.ObjectID) *client.Client {
 	t.Helper()
 	k, err := wallet.Load(filepath.Join(net.NodeDir(i), "wallet.json"))
 	if err != nil {
@@ -410,7 +411,7 @@ func TestReuseOwnedRegistration(t *testing.T) {
 	net := testnet.Start(t, testnet.Config{})
 	ctx := ctxFor(t, time.Minute)
 	c := net.Client
-	register := func(data []byte, epochs uint32) chain.ObjectID {
+	register := func(data []byte, epochs uint32) ids.ObjectID {
 		x, err := c.Encoder().Encode(data)
 		if err != nil {
 			t.Fatal(err)

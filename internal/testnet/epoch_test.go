@@ -11,6 +11,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -64,7 +65,7 @@ func stake(t *testing.T, net *testnet.Network, i int, amount uint64) {
 	}
 	for _, m := range cur.Members() {
 		if m.NetworkAddress == net.Address(i) {
-			if _, err := net.Chain.Execute(ctx, net.Signer, &chain.StakeWithPool{Node: chain.Ref(chain.ObjectID(m.NodeID)), Amount: amount}); err != nil {
+			if _, err := net.Chain.Execute(ctx, net.Signer, &chain.StakeWithPool{Node: chain.Ref(ids.ObjectID(m.NodeID)), Amount: amount}); err != nil {
 				t.Fatal(err)
 			}
 			return

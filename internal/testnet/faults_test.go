@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -64,7 +64,7 @@ func TestFaultyNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blobs [][]byte
-	var ids []blob.ID
+	var idList []blob.ID
 	for i := range 3 {
 		data := randomBytes(50_000*(i+1), uint64(10+i))
 		res, err := net.Client.Store(ctx, data, client.StoreOptions{Epochs: 3, Deletable: i%2 == 0})
@@ -74,14 +74,14 @@ func TestFaultyNodes(t *testing.T) {
 		if res.Weight < n-f || len(res.NodeErrors) != 1 {
 			t.Fatalf("weight %d, node errors %v", res.Weight, res.NodeErrors)
 		}
-		blobs, ids = append(blobs, data), append(ids, res.BlobID)
+		blobs, idList = append(blobs, data), append(idList, res.BlobID)
 	}
 	// 2f shards down: reads return the right bytes.
 	if err := net.StopNode(order[1]); err != nil {
 		t.Fatal(err)
 	}
-	blobs, ids = append(blobs, before), append(ids, stored.BlobID)
-	for i, id := range ids {
+	blobs, idList = append(blobs, before), append(idList, stored.BlobID)
+	for i, id := range idList {
 		got, err := net.Client.Read(ctx, id)
 		if err != nil || !bytes.Equal(got, blobs[i]) {
 			t.Fatalf("read with 2f shards down: %v", err)
@@ -91,7 +91,7 @@ func TestFaultyNodes(t *testing.T) {
 	if err := net.StopNode(order[2]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := net.Client.Read(ctx, ids[0]); !errors.Is(err, client.ErrNotEnoughSlivers) {
+	if _, err := net.Client.Read(ctx, idList[0]); !errors.Is(err, client.ErrNotEnoughSlivers) {
 		t.Fatalf("read with more than 2f shards down: %v", err)
 	}
 	// And a store cannot certify.
@@ -300,7 +300,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := net.Client.Store(ctx, []byte("x"), client.StoreOptions{Epochs: 54}); !errors.Is(err, client.ErrInvalidArgument) {
 		t.Fatalf("too many epochs: %v", err)
 	}
-	var missing chain.ObjectID
+	var missing ids.ObjectID
 	missing[5] = 1
 	if _, err := net.Client.DeleteBlob(ctx, missing); !errors.Is(err, client.ErrObjectNotFound) {
 		t.Fatalf("delete a missing object: %v", err)

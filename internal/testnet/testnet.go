@@ -27,6 +27,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -237,7 +238,7 @@ func Start(t TB, cfg Config) *Network {
 // prepareNodes makes every node's keys and the genesis that stakes them.
 func (n *Network) prepareNodes() (*chain.Genesis, error) {
 	cfg := n.cfg
-	user := chain.AddressOf(n.User.Public().(ed25519.PublicKey))
+	user := ids.AddressOf(n.User.Public().(ed25519.PublicKey))
 	g := &chain.Genesis{NShards: uint16(cfg.Shards), EpochDurationMs: uint64(cfg.EpochDuration.Milliseconds()),
 		MaxEpochsAhead: cfg.MaxEpochsAhead, StoragePrice: 1000, WritePrice: 1000, Capacity: 1 << 50, MinFee: 1000,
 		Accounts: []chain.GenesisAccount{{Address: user, Balance: cfg.UserBalance}}, Faucet: &user}
@@ -291,7 +292,7 @@ func (n *Network) prepareNode(i int) (*nodeSlot, chain.GenesisNode, chain.Genesi
 		return nil, chain.GenesisNode{}, chain.GenesisAccount{}, err
 	}
 	s := &nodeSlot{index: i, dir: dir, configPath: filepath.Join(dir, "node_config.yaml"), address: l.Addr().String(), listener: l}
-	op := chain.AddressOf(keys.Account.Public().(ed25519.PublicKey))
+	op := ids.AddressOf(keys.Account.Public().(ed25519.PublicKey))
 	stake := uint64(1000 * chain.FrostPerWAL)
 	if i < len(n.cfg.Stakes) {
 		stake = n.cfg.Stakes[i]

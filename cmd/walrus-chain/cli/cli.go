@@ -25,6 +25,7 @@ import (
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // Run executes the command line and returns the exit code.
@@ -98,11 +99,11 @@ of the parameter flags.`,
 // the storage node (a later issue) loads it to sign confirmations and
 // transactions.
 type StorageNodeIdentity struct {
-	NodeID         chain.ObjectID `json:"node_id"`
-	BLSSecretKey   string         `json:"bls_secret_key"` // hex, 32 bytes big-endian
-	OperatorKey    string         `json:"operator_key"`   // Sui keystore form: base64(0x00 ‖ seed)
-	Operator       chain.Address  `json:"operator"`
-	NetworkAddress string         `json:"network_address"`
+	NodeID         ids.ObjectID `json:"node_id"`
+	BLSSecretKey   string       `json:"bls_secret_key"` // hex, 32 bytes big-endian
+	OperatorKey    string       `json:"operator_key"`   // Sui keystore form: base64(0x00 ‖ seed)
+	Operator       ids.Address  `json:"operator"`
+	NetworkAddress string       `json:"network_address"`
 }
 
 func runInit(f *initFlags, stdout io.Writer) error {
@@ -120,7 +121,7 @@ func runInit(f *initFlags, stdout io.Writer) error {
 	}
 	for _, a := range f.accounts {
 		addrS, balS, ok := strings.Cut(a, "=")
-		addr, err := chain.ParseAddress(addrS)
+		addr, err := ids.ParseAddress(addrS)
 		bal, err2 := strconv.ParseUint(balS, 10, 64)
 		if !ok || err != nil || err2 != nil {
 			return fmt.Errorf("--account %q: want 0xADDRESS=FROST", a)
@@ -128,13 +129,13 @@ func runInit(f *initFlags, stdout io.Writer) error {
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr, Balance: bal})
 	}
 	if f.faucet != "" {
-		a, err := chain.ParseAddress(f.faucet)
+		a, err := ids.ParseAddress(f.faucet)
 		if err != nil {
 			return fmt.Errorf("--faucet: %w", err)
 		}
 		g.Faucet = &a
 	}
-	ids, err := generateStorageNodes(f, g)
+	idList, err := generateStorageNodes(f, g)
 	if err != nil {
 		return err
 	}
@@ -150,12 +151,12 @@ func runInit(f *initFlags, stdout io.Writer) error {
 	if err := abci.InitNetwork(nc); err != nil {
 		return err
 	}
-	if len(ids) > 0 {
+	if len(idList) > 0 {
 		dir := filepath.Join(f.home, "storage-nodes")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		for i, id := range ids {
+		for i, id := range idList {
 			b, _ := json.MarshalIndent(id, "", "  ")
 			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("node-%d.json", i)), b, 0o600); err != nil {
 				return err
@@ -179,7 +180,7 @@ func generateStorageNodes(f *initFlags, g *chain.Genesis) ([]StorageNodeIdentity
 		if err != nil {
 			return nil, err
 		}
-		op := chain.AddressOf(opKey.Public().(ed25519.PublicKey))
+		op := ids.AddressOf(opKey.Public().(ed25519.PublicKey))
 		addr := fmt.Sprintf("127.0.0.1:%d", 9185+i)
 		netKey := opKey.Public().(ed25519.PublicKey)
 		g.Nodes = append(g.Nodes, chain.NewGenesisNode(fmt.Sprintf("storage-node-%d", i), addr, sk, netKey, op, f.nodeStake))

@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func TestInitAndRunWithStorageNodes(t *testing.T) {
@@ -63,7 +64,7 @@ func TestInitAndRunWithStorageNodes(t *testing.T) {
 			t.Errorf("storage node %d (%s) is not in the committee", i, id.NodeID)
 		}
 	}
-	a, err := c.Account(context.Background(), chain.Address(bytes.Repeat([]byte{0xab}, 32)))
+	a, err := c.Account(context.Background(), ids.Address(bytes.Repeat([]byte{0xab}, 32)))
 	if err != nil || a.Balance != 5000 {
 		t.Fatalf("account %+v %v", a, err)
 	}

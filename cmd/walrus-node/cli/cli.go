@@ -21,6 +21,7 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/node"
 )
 
@@ -116,7 +117,7 @@ func runSetup(f *setupFlags, stdout io.Writer) error {
 	if err := node.WriteConfig(cfgPath, c); err != nil {
 		return err
 	}
-	addr := chain.AddressOf(keys.Account.Public().(ed25519.PublicKey))
+	addr := ids.AddressOf(keys.Account.Public().(ed25519.PublicKey))
 	fmt.Fprintf(stdout, "config\t%s\naccount\t%s\nprotocol_key\t%x\nnext\tfund the account, then: walrus-node register --config %s --stake FROST\n",
 		cfgPath, addr, keys.Protocol.PublicKey().Bytes(), cfgPath)
 	return nil
@@ -147,7 +148,7 @@ func registerCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			signer := chainclient.NewSigner(keys.Account)
-			_, pop := keys.Protocol.ProofOfPossession(sys.Epoch, signer.Address().Wire())
+			_, pop := keys.Protocol.ProofOfPossession(sys.Epoch, signer.Address())
 			calls := []chain.Call{&chain.RegisterNode{Name: cfg.Name, NetworkAddress: cfg.PublicAddress(),
 				PublicKey: keys.Protocol.PublicKey().Bytes(), ProofOfPossession: pop.Bytes(), NetworkPublicKey: keys.NetworkPublicKey(),
 				CommissionRate: cfg.CommissionRate, StoragePrice: cfg.VotingParams.StoragePrice, WritePrice: cfg.VotingParams.WritePrice,

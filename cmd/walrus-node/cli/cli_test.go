@@ -13,6 +13,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -62,7 +63,7 @@ func TestSetupRegisterRunJoins(t *testing.T) {
 		t.Fatalf("setup: %s", errb.String())
 	}
 	cfgPath := field(out.String(), "config")
-	account, err := chain.ParseAddress(field(out.String(), "account"))
+	account, err := ids.ParseAddress(field(out.String(), "account"))
 	if err != nil {
 		t.Fatalf("setup output %q: %v", out.String(), err)
 	}
@@ -76,7 +77,7 @@ func TestSetupRegisterRunJoins(t *testing.T) {
 	if code := Run([]string{"register", "--config", cfgPath, "--stake", "5000000000000"}, &out, &errb); code != 0 {
 		t.Fatalf("register: %s", errb.String())
 	}
-	nodeID, err := chain.ParseObjectID(field(out.String(), "node_id"))
+	nodeID, err := ids.ParseObjectID(field(out.String(), "node_id"))
 	if err != nil {
 		t.Fatalf("register output %q: %v", out.String(), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func newGetBlobAttributeCmd(e *env) *cobra.Command {
@@ -154,7 +155,7 @@ func newRemoveBlobAttributeCmd(e *env) *cobra.Command {
 	}
 }
 
-func (e *env) removeAttributes(cmd *cobra.Command, id chain.ObjectID, keys []string) error {
+func (e *env) removeAttributes(cmd *cobra.Command, id ids.ObjectID, keys []string) error {
 	ctx := cmd.Context()
 	s, err := e.connect(ctx, true)
 	if err != nil {

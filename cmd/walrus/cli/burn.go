@@ -5,8 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func newBurnBlobsCmd(e *env) *cobra.Command {
@@ -36,13 +35,13 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				return err
 			}
 			defer s.Close()
-			var ids []chain.ObjectID
+			var idList []ids.ObjectID
 			for _, v := range objs {
 				id, err := parseObjectID("object ID", v)
 				if err != nil {
 					return err
 				}
-				ids = append(ids, id)
+				idList = append(idList, id)
 			}
 			if all || allExpired {
 				sys, err := s.chain.System(ctx)
@@ -55,24 +54,24 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				}
 				for _, b := range blobs {
 					if all || b.EndEpoch() <= sys.Epoch {
-						ids = append(ids, b.ID)
+						idList = append(idList, b.ID)
 					}
 				}
 			}
-			if len(ids) > 0 && !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(ids))) {
+			if len(idList) > 0 && !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(idList))) {
 				e.say("Aborted.")
 				return nil
 			}
-			if err := s.client.BurnBlobs(ctx, ids); err != nil {
+			if err := s.client.BurnBlobs(ctx, idList); err != nil {
 				return err
 			}
 			if e.json {
-				if ids == nil {
-					ids = []chain.ObjectID{}
+				if idList == nil {
+					idList = []ids.ObjectID{}
 				}
-				return e.printJSON(map[string][]chain.ObjectID{"burnedObjectIds": ids})
+				return e.printJSON(map[string][]ids.ObjectID{"burnedObjectIds": idList})
 			}
-			fmt.Fprintf(e.stdout, "Burned %d blob object(s).\n", len(ids))
+			fmt.Fprintf(e.stdout, "Burned %d blob object(s).\n", len(idList))
 			return nil
 		},
 	}

@@ -11,13 +11,14 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // blobIdentity is Walrus's BlobIdentity.
 type blobIdentity struct {
-	BlobID   *blob.ID        `json:"blobId"`
-	File     *string         `json:"file"`
-	ObjectID *chain.ObjectID `json:"objectId"`
+	BlobID   *blob.ID      `json:"blobId"`
+	File     *string       `json:"file"`
+	ObjectID *ids.ObjectID `json:"objectId"`
 }
 
 // deleteOutput is Walrus's DeleteOutput.
@@ -32,8 +33,8 @@ type deleteOutput struct {
 
 func newDeleteCmd(e *env) *cobra.Command {
 	var (
-		ids, files, objs []string
-		yes, noStatus    bool
+		idList, files, objs []string
+		yes, noStatus       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "delete",
@@ -44,7 +45,7 @@ wallet, which later stores reuse. The data disappears once no other Blob object 
 ID alive. Without --yes, asks for confirmation on a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(ids)+len(files)+len(objs) == 0 {
+			if len(idList)+len(files)+len(objs) == 0 {
 				return errors.New("give --blob-ids, --files or --object-ids")
 			}
 			ctx := cmd.Context()
@@ -61,7 +62,7 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				}
 				targets = append(targets, blobIdentity{BlobID: &md.ID, File: &f})
 			}
-			for _, v := range ids {
+			for _, v := range idList {
 				id, err := parseBlobID(v)
 				if err != nil {
 					return err
@@ -69,7 +70,7 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				targets = append(targets, blobIdentity{BlobID: &id})
 			}
 			for _, v := range objs {
-				id, err := chain.ParseObjectID(v)
+				id, err := ids.ParseObjectID(v)
 				if err != nil {
 					return fmt.Errorf("invalid object ID %q", v)
 				}
@@ -126,11 +127,11 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&ids, "blob-ids", nil, "blob IDs to delete (every owned deletable object of each)")
+	fl.StringSliceVar(&idList, "blob-ids", nil, "blob IDs to delete (every owned deletable object of each)")
 	fl.StringSliceVar(&files, "files", nil, "files whose blob IDs to delete")
 	fl.StringSliceVar(&objs, "object-ids", nil, "Blob object IDs to delete")
 	// Walrus's singular aliases.
-	fl.StringSliceVar(&ids, "blob-id", nil, "alias of --blob-ids")
+	fl.StringSliceVar(&idList, "blob-id", nil, "alias of --blob-ids")
 	fl.StringSliceVar(&files, "file", nil, "alias of --files")
 	fl.StringSliceVar(&objs, "object-id", nil, "alias of --object-ids")
 	for _, a := range []string{"blob-id", "file", "object-id"} {

@@ -20,6 +20,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/wallet"
@@ -88,15 +89,15 @@ derived from it; it listens before client_config.yaml is written.`,
 
 // devnetInfo is the --json output of a devnet once ready.
 type devnetInfo struct {
-	Dir          string        `json:"dir"`
-	ClientConfig string        `json:"clientConfig"`
-	ChainID      string        `json:"chainId"`
-	ChainRPC     string        `json:"chainRpc"`
-	Wallet       string        `json:"wallet"`
-	Address      chain.Address `json:"address"`
-	Nodes        []devnetNode  `json:"nodes"`
-	Shards       int           `json:"nShards"`
-	Daemon       string        `json:"daemon,omitempty"` // the aggregator/publisher's URL
+	Dir          string       `json:"dir"`
+	ClientConfig string       `json:"clientConfig"`
+	ChainID      string       `json:"chainId"`
+	ChainRPC     string       `json:"chainRpc"`
+	Wallet       string       `json:"wallet"`
+	Address      ids.Address  `json:"address"`
+	Nodes        []devnetNode `json:"nodes"`
+	Shards       int          `json:"nShards"`
+	Daemon       string       `json:"daemon,omitempty"` // the aggregator/publisher's URL
 }
 
 type devnetNode struct {

@@ -5,13 +5,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 // parseObjectID parses an object ID argument with a clear error.
-func parseObjectID(what, s string) (chain.ObjectID, error) {
-	id, err := chain.ParseObjectID(s)
+func parseObjectID(what, s string) (ids.ObjectID, error) {
+	id, err := ids.ParseObjectID(s)
 	if err != nil {
 		return id, fmt.Errorf("invalid %s %q: want 0x and 64 hex digits", what, s)
 	}

@@ -5,9 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/cmd/walrus-node/cli"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func newNodeAdminCmd(e *env) *cobra.Command {
@@ -18,7 +18,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&node, "node-id", "", "the storage node's ID")
 	_ = cmd.MarkPersistentFlagRequired("node-id")
-	nodeID := func() (chain.ObjectID, error) { return parseObjectID("--node-id", node) }
+	nodeID := func() (ids.ObjectID, error) { return parseObjectID("--node-id", node) }
 
 	var v client.VoteParams
 	vote := &cobra.Command{

@@ -4,8 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func newShareCmd(e *env) *cobra.Command {
@@ -38,8 +37,8 @@ func newShareCmd(e *env) *cobra.Command {
 					amt = &amount
 				}
 				return e.printJSON(struct {
-					SharedBlobObjectID chain.ObjectID `json:"sharedBlobObjectId"`
-					Amount             *uint64        `json:"amount"`
+					SharedBlobObjectID ids.ObjectID `json:"sharedBlobObjectId"`
+					Amount             *uint64      `json:"amount"`
 				}{shared, amt})
 			}
 			fmt.Fprintf(e.stdout, "Success: shared blob object ID: %s (funds: %s)\n", shared, frost(amount))

@@ -9,11 +9,12 @@ import (
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 )
 
 func newStakeCmd(e *env) *cobra.Command {
 	var (
-		ids         []string
+		nodeIDs     []string
 		amountFlags []uint
 	)
 	cmd := &cobra.Command{
@@ -24,8 +25,8 @@ for all nodes, or one per node. Stake becomes active at the next epoch (or the o
 the next committee has been selected).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var nodes []chain.ObjectID
-			for _, v := range ids {
+			var nodes []ids.ObjectID
+			for _, v := range nodeIDs {
 				id, err := parseObjectID("node ID", v)
 				if err != nil {
 					return err
@@ -66,8 +67,8 @@ the next committee has been selected).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringSliceVar(&ids, "node-ids", nil, "storage node IDs")
-	cmd.Flags().StringSliceVar(&ids, "node-id", nil, "alias of --node-ids")
+	cmd.Flags().StringSliceVar(&nodeIDs, "node-ids", nil, "storage node IDs")
+	cmd.Flags().StringSliceVar(&nodeIDs, "node-id", nil, "alias of --node-ids")
 	_ = cmd.Flags().MarkHidden("node-id")
 	cmd.Flags().UintSliceVar(&amountFlags, "amounts", []uint{chain.FrostPerWAL}, "FROST to stake: one amount, or one per node")
 	return cmd

@@ -11,6 +11,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wallet"
 )
 
@@ -68,9 +69,9 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 			if cfg.FaucetWallet == "" {
 				return errors.New("the configuration names no faucet_wallet: get-wal works on a devnet")
 			}
-			var dest chain.Address
+			var dest ids.Address
 			if to != "" {
-				if dest, err = chain.ParseAddress(to); err != nil {
+				if dest, err = ids.ParseAddress(to); err != nil {
 					return fmt.Errorf("invalid --to address %q", to)
 				}
 			} else {

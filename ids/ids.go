@@ -1,20 +1,26 @@
-package chain
+// Package ids holds the identifiers every layer shares: account
+// addresses, object IDs, transaction digests and event IDs, with their
+// text forms (0x-hex, base58, Walrus's JSON) and how they are derived. It
+// is a leaf: it imports nothing of this module, so that wire, chain,
+// store, nodeapi and the SDK use one type of each and convert nothing.
+package ids
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/blake2b"
-
-	"github.com/walrus-go/walrus/wire"
 )
 
 // ErrParse is returned (wrapped) when a text form does not parse.
-var ErrParse = errors.New("chain: cannot parse")
+var ErrParse = errors.New("ids: cannot parse")
 
 // Address is a Sui-style account address: BLAKE2b-256(0x00 ‖ ed25519 public key).
 type Address [32]byte
@@ -31,9 +37,6 @@ func AddressOf(pub []byte) Address {
 
 // String is 0x followed by 64 hex digits.
 func (a Address) String() string { return "0x" + hex.EncodeToString(a[:]) }
-
-// Wire converts to the wire package's address type.
-func (a Address) Wire() wire.Address { return wire.Address(a) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (a Address) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
@@ -61,9 +64,6 @@ func NewObjectID(d Digest, index uint64) ObjectID {
 
 // String is 0x followed by 64 hex digits.
 func (id ObjectID) String() string { return "0x" + hex.EncodeToString(id[:]) }
-
-// Wire converts to the wire package's object ID type.
-func (id ObjectID) Wire() wire.ObjectID { return wire.ObjectID(id) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (id ObjectID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
@@ -112,6 +112,9 @@ func GenesisDigest(chainID string) Digest { return blake2b.Sum256([]byte("genesi
 
 const b58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
+// maxDigestText is the longest base58 form of 32 bytes: ⌈256 / log2(58)⌉.
+const maxDigestText = 44
+
 // String is the base58 form (Bitcoin alphabet).
 func (d Digest) String() string {
 	x := new(big.Int).SetBytes(d[:])
@@ -136,6 +139,9 @@ func (d Digest) String() string {
 // ParseDigest parses the base58 form.
 func ParseDigest(s string) (Digest, error) {
 	var d Digest
+	if len(s) > maxDigestText {
+		return d, fmt.Errorf("%w: digest of %d characters; base58 of 32 bytes has at most %d", ErrParse, len(s), maxDigestText)
+	}
 	x := new(big.Int)
 	base := big.NewInt(58)
 	zeros := 0
@@ -164,4 +170,46 @@ func (d *Digest) UnmarshalText(b []byte) error {
 	v, err := ParseDigest(string(b))
 	*d = v
 	return err
+}
+
+// EventID names a chain event: the digest of the transaction (or block
+// step) that emitted it and its index there. Its JSON form is Walrus's
+// {txDigest, eventSeq}, the digest in base58 and the sequence number a
+// decimal string.
+type EventID struct {
+	TxDigest Digest
+	Seq      uint64
+}
+
+type wireEventID struct {
+	TxDigest string `json:"txDigest"`
+	EventSeq string `json:"eventSeq"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (e EventID) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireEventID{e.TxDigest.String(), strconv.FormatUint(e.Seq, 10)})
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It accepts eventSeq as a
+// string or a number.
+func (e *EventID) UnmarshalJSON(b []byte) error {
+	var w struct {
+		TxDigest string          `json:"txDigest"`
+		EventSeq json.RawMessage `json:"eventSeq"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	d, err := ParseDigest(w.TxDigest)
+	if err != nil {
+		return err
+	}
+	seq := string(bytes.Trim(w.EventSeq, `"`))
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: eventSeq %s: %w", ErrParse, w.EventSeq, err)
+	}
+	*e = EventID{d, n}
+	return nil
 }

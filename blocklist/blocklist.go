@@ -8,8 +8,10 @@ package blocklist
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -160,4 +162,36 @@ func (l *List) IDs() []blob.ID {
 		out = append(out, id)
 	}
 	return out
+}
+
+// Watch re-reads the file every interval until ctx ends, and hands the
+// newly listed IDs to onAdded (nil: nobody needs them). A file that does
+// not parse is logged and the previous set stays in force. It returns at
+// once for a List without a path.
+func (l *List) Watch(ctx context.Context, interval time.Duration, log *slog.Logger, onAdded func([]blob.ID)) {
+	if l == nil || l.path == "" {
+		return
+	}
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		added, changed, err := l.Reload()
+		switch {
+		case err != nil:
+			log.Error("reloading the blocklist; keeping the previous one", "path", l.path, "err", err)
+		case changed:
+			log.Info("blocklist reloaded", "path", l.path, "added", len(added), "total", l.Len())
+		}
+		if len(added) > 0 && onAdded != nil {
+			onAdded(added)
+		}
+	}
 }

@@ -1,10 +1,13 @@
 package blocklist
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/blob"
 )
@@ -77,4 +80,47 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil set without an error")
 		}
 	})
+}
+
+func TestWatchHandsOverAdditions(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "blocklist.yaml")
+	a, b := blob.ID{1}, blob.ID{2}
+	if err := os.WriteFile(p, []byte("- "+a.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan []blob.ID, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Watch(ctx, 5*time.Millisecond, slog.New(slog.DiscardHandler), func(ids []blob.ID) { got <- ids })
+	}()
+	// A file that does not parse keeps the previous set.
+	if err := os.WriteFile(p, []byte("not an id, and longer\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if !l.Blocked(a) {
+		t.Fatal("a bad file dropped the previous set")
+	}
+	if err := os.WriteFile(p, []byte("- "+a.String()+"\n- "+b.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ids := <-got:
+		if len(ids) != 1 || ids[0] != b {
+			t.Fatalf("added %v, want [%s]", ids, b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the addition was not handed over")
+	}
+	cancel()
+	<-done
+	if !l.Blocked(b) {
+		t.Fatal("b not blocked")
+	}
 }

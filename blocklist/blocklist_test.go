@@ -100,14 +100,14 @@ func TestWatchHandsOverAdditions(t *testing.T) {
 		l.Watch(ctx, 5*time.Millisecond, slog.New(slog.DiscardHandler), func(ids []blob.ID) { got <- ids })
 	}()
 	// A file that does not parse keeps the previous set.
-	if err := os.WriteFile(p, []byte("not an id, and longer\n"), 0o644); err != nil {
+	if err := replaceFile(p, "not an id, and longer\n"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
 	if !l.Blocked(a) {
 		t.Fatal("a bad file dropped the previous set")
 	}
-	if err := os.WriteFile(p, []byte("- "+a.String()+"\n- "+b.String()+"\n"), 0o644); err != nil {
+	if err := replaceFile(p, "- "+a.String()+"\n- "+b.String()+"\n"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -123,4 +123,15 @@ func TestWatchHandsOverAdditions(t *testing.T) {
 	if !l.Blocked(b) {
 		t.Fatal("b not blocked")
 	}
+}
+
+// replaceFile swaps the file's content in one rename, as an operator's
+// editor or config tool does, so that the watcher never sees it half written
+// (os.WriteFile truncates first, and a watcher reading then sees an empty list).
+func replaceFile(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

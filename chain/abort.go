@@ -64,6 +64,30 @@ var (
 	EOverflow                 = &Abort{132, "EOverflow"}
 )
 
+// aborts are the abort codes by number (AbortByCode).
+var aborts = func() map[uint32]*Abort {
+	m := map[uint32]*Abort{}
+	for _, a := range []*Abort{ENotOwner, EObjectNotFound, EWrongObjectKind, EInsufficientBalance, EInvalidEpochsAhead,
+		EStorageExceeded, EInvalidBlobId, EStorageTooSmall, EInvalidEncodingType, ENotCertifiedEpoch, EInsufficientWeight,
+		EInvalidSignature, EAlreadyCertified, EBlobExpired, EInvalidPersistence, EInvalidMessage, ENotDeletable,
+		ENotCertified, EIncompatibleStorage, EInvalidArgument, EInvalidProofOfPossession, EDuplicateBlsKey,
+		ENotAuthorized, EWrongEpochState, EInvalidSigners, ENotCommitteeMember, EAlreadySynced, EWithdrawNotReady,
+		EWrongStakeState, EAttributeNotFound, EBlobTooLarge, EInvalidBlob, EOverflow} {
+		if m[a.Code] != nil {
+			panic("chain: abort code " + a.Name + " used twice")
+		}
+		m[a.Code] = a
+	}
+	return m
+}()
+
+// AbortByCode returns the abort of a result code (nil, false for one that
+// is not an abort, such as CodeOK or a rejection code).
+func AbortByCode(code uint32) (*Abort, bool) {
+	a, ok := aborts[code]
+	return a, ok
+}
+
 // AbortOf returns the abort code in err's chain, if any.
 func AbortOf(err error) (*Abort, bool) {
 	var a *Abort

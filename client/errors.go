@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
@@ -60,10 +61,28 @@ var (
 	ErrTransaction = errors.New("client: transaction failed")
 )
 
+// abortErrors are the client's errors for the chain's aborts (any other
+// abort is ErrTransaction).
+var abortErrors = []struct {
+	err    error
+	aborts []*chain.Abort
+}{
+	{ErrInsufficientBalance, []*chain.Abort{chain.EInsufficientBalance}},
+	{ErrObjectNotFound, []*chain.Abort{chain.EObjectNotFound}},
+	{ErrNotOwner, []*chain.Abort{chain.ENotOwner}},
+	{ErrWrongObject, []*chain.Abort{chain.EWrongObjectKind}},
+	{ErrNotDeletable, []*chain.Abort{chain.ENotDeletable}},
+	{ErrBlobExpired, []*chain.Abort{chain.EBlobExpired}},
+	{ErrNotCertified, []*chain.Abort{chain.ENotCertified}},
+	{ErrBlobTooLarge, []*chain.Abort{chain.EBlobTooLarge}},
+	{ErrNotAuthorized, []*chain.Abort{chain.ENotAuthorized}},
+	{ErrInvalidArgument, []*chain.Abort{chain.EInvalidEpochsAhead, chain.EInvalidArgument, chain.EAttributeNotFound,
+		chain.EStorageExceeded, chain.EIncompatibleStorage, chain.EWithdrawNotReady, chain.EWrongStakeState}},
+}
+
 // txError translates a chain submission error into the client's stable
-// errors, keeping the chain's message. tx is the included transaction, if
-// any: an aborted one names its abort code.
-func txError(op string, tx *chainclient.TxResult, err error) error {
+// errors by the abort in its chain, keeping the chain's message.
+func txError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -74,33 +93,12 @@ func txError(op string, tx *chainclient.TxResult, err error) error {
 	if !errors.Is(err, chainclient.ErrAborted) {
 		return fmt.Errorf("client: %s: %w", op, err)
 	}
-	var target error = ErrTransaction
-	name := ""
-	if tx != nil {
-		name = abortName(tx)
-	}
-	switch name {
-	case chain.EInsufficientBalance.Name:
-		target = ErrInsufficientBalance
-	case chain.EObjectNotFound.Name:
-		target = ErrObjectNotFound
-	case chain.ENotOwner.Name:
-		target = ErrNotOwner
-	case chain.EWrongObjectKind.Name:
-		target = ErrWrongObject
-	case chain.ENotDeletable.Name:
-		target = ErrNotDeletable
-	case chain.EBlobExpired.Name:
-		target = ErrBlobExpired
-	case chain.ENotCertified.Name:
-		target = ErrNotCertified
-	case chain.EBlobTooLarge.Name:
-		target = ErrBlobTooLarge
-	case chain.ENotAuthorized.Name:
-		target = ErrNotAuthorized
-	case chain.EInvalidEpochsAhead.Name, chain.EInvalidArgument.Name, chain.EAttributeNotFound.Name,
-		chain.EStorageExceeded.Name, chain.EIncompatibleStorage.Name, chain.EWithdrawNotReady.Name, chain.EWrongStakeState.Name:
-		target = ErrInvalidArgument
+	target := ErrTransaction
+	for _, m := range abortErrors {
+		if slices.ContainsFunc(m.aborts, func(a *chain.Abort) bool { return errors.Is(err, a) }) {
+			target = m.err
+			break
+		}
 	}
 	return fmt.Errorf("%w (%s): %v", target, op, err)
 }

@@ -20,7 +20,7 @@ func (c *Client) exec(ctx context.Context, op string, calls ...chain.Call) (*cha
 	}
 	tx, err := c.chain.Execute(ctx, c.signer, calls...)
 	if err != nil {
-		return tx, txError(op, tx, err)
+		return tx, txError(op, err)
 	}
 	return tx, nil
 }

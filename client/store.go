@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
@@ -127,6 +126,11 @@ type StoreResult struct {
 //
 // On failure the result (when not nil) holds Walrus's error shape.
 func (c *Client) StoreEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
+	return c.storeEncodedBlob(ctx, x, opts)
+}
+
+// storeEncodedBlob stores a blob encoded in memory.
+func (c *Client) storeEncodedBlob(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
 	e := &encoded{md: &x.Metadata, src: x, release: func() {}}
 	return c.storeSource(ctx, e, c.splitBudget(opts.MemoryBudget), opts, newReporter(opts.Progress))
 }
@@ -250,7 +254,7 @@ func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, op
 	tx, err := c.chain.Execute(ctx, c.signer, calls...)
 	res.Register = time.Since(t)
 	if err != nil {
-		return res, phaseError(PhaseRegister, txError("extend", tx, err))
+		return res, phaseError(PhaseRegister, txError("extend", err))
 	}
 	return c.finish(ctx, res, pl, tx, opts, p)
 }
@@ -339,7 +343,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 			c.release(pl)
 			reg.took = time.Since(t)
 			if err != nil {
-				reg.set(ids.ObjectID{}, phaseError(PhaseRegister, txError("register", tx, err)))
+				reg.set(ids.ObjectID{}, phaseError(PhaseRegister, txError("register", err)))
 				return
 			}
 			id, err := createdBlob(tx)
@@ -378,13 +382,13 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 		calls = append(calls, c.finishCalls(obj, opts)...)
 		tx, err := c.chain.Execute(ctx, c.signer, calls...)
 		res.Certify += time.Since(t2)
-		if err != nil && tx != nil && abortName(tx) == chain.ENotCertifiedEpoch.Name && attempt < 2 {
+		if errors.Is(err, chain.ENotCertifiedEpoch) && attempt < 2 {
 			tail.release()
 			continue // the epoch changed under us: the new committee confirms
 		}
 		if err != nil {
 			tail.release()
-			return res, phaseError(PhaseCertify, txError("certify", tx, err))
+			return res, phaseError(PhaseCertify, txError("certify", err))
 		}
 		res.Tail = tail.release()
 		if res.Tail != nil {
@@ -457,11 +461,4 @@ func failurePhase(err error) Phase {
 
 func errorResult(id *blob.ID, phase Phase, err error) BlobStoreResult {
 	return BlobStoreResult{Error: &StoreError{BlobID: id, FailurePhase: string(phase), ErrorMsg: err.Error()}}
-}
-
-// abortName is the abort code's name of an aborted transaction ("" if it
-// did not abort): its log starts with the name.
-func abortName(res *chainclient.TxResult) string {
-	name, _, _ := strings.Cut(res.Abort(), ":")
-	return name
 }

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
-	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/store"
 )
 
@@ -251,13 +249,11 @@ func (n *Node) reportEpochSynced(ctx context.Context) {
 		n.log.Error("sync before epoch_sync_done", "err", err)
 		return
 	}
-	res, err := n.chain.Execute(ctx, n.signer, &chain.EpochSyncDone{Node: chain.Ref(n.id), Epoch: e})
-	if err != nil && res != nil {
-		switch abortName(res) {
-		case chain.EAlreadySynced.Name, chain.EWrongEpochState.Name, chain.ENotCommitteeMember.Name:
-			n.log.Info("epoch_sync_done not needed", "epoch", e, "reason", res.Abort())
-			err = nil
-		}
+	_, err = n.chain.Execute(ctx, n.signer, &chain.EpochSyncDone{Node: chain.Ref(n.id), Epoch: e})
+	if errors.Is(err, chain.EAlreadySynced) || errors.Is(err, chain.EWrongEpochState) || errors.Is(err, chain.ENotCommitteeMember) {
+		a, _ := chain.AbortOf(err)
+		n.log.Info("epoch_sync_done not needed", "epoch", e, "reason", a.Name)
+		err = nil
 	}
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -282,11 +278,4 @@ func (n *Node) recoveringShards() map[uint16]bool {
 		out[s] = true
 	}
 	return out
-}
-
-// abortName is the abort code's name of an aborted transaction ("" if it
-// did not abort): its log starts with the name.
-func abortName(res *chainclient.TxResult) string {
-	name, _, _ := strings.Cut(res.Abort(), ":")
-	return name
 }

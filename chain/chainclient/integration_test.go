@@ -187,9 +187,12 @@ func TestEmbeddedChainRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An abort comes back as ErrAborted with its name.
-	_, err = c.Execute(ctx, user, &chain.CertifyBlob{Blob: chain.Ref(blobObj), Signature: sig, SignersBitmap: bm, Message: msg})
-	if !errors.Is(err, chainclient.ErrAborted) {
+	res, err = c.Execute(ctx, user, &chain.CertifyBlob{Blob: chain.Ref(blobObj), Signature: sig, SignersBitmap: bm, Message: msg})
+	if !errors.Is(err, chainclient.ErrAborted) || !errors.Is(err, chain.EAlreadyCertified) || errors.Is(err, chain.ENotOwner) {
 		t.Fatalf("double certify: %v", err)
+	}
+	if a, ok := chain.AbortOf(err); !ok || a != chain.EAlreadyCertified || res.Abort() != chain.EAlreadyCertified {
+		t.Fatalf("double certify: abort %v, result's %v", a, res.Abort())
 	}
 	// A rejected transaction: wrong chain ID signature.
 	raw, _ := chain.Sign(&chain.Tx{Sender: user.Address(), Sequence: 99, Fee: 1000}, "other", d.user)

@@ -75,12 +75,44 @@ type TxResult struct {
 	Created []ids.ObjectID
 }
 
-// Abort returns the abort name when the transaction aborted.
-func (r *TxResult) Abort() string {
+// Abort returns the chain's abort when the transaction aborted (nil when
+// it succeeded; an abort code this client does not know is returned with
+// its number and an empty name).
+func (r *TxResult) Abort() *chain.Abort {
 	if r.Code == chain.CodeOK {
-		return ""
+		return nil
 	}
-	return r.Log
+	if a, ok := chain.AbortByCode(r.Code); ok {
+		return a
+	}
+	return &chain.Abort{Code: r.Code}
+}
+
+// AbortedError is the error of an included transaction that aborted: it
+// matches ErrAborted and its abort, so callers test
+// errors.Is(err, chain.ENotOwner).
+type AbortedError struct {
+	Abort *chain.Abort
+	Log   string // the chain's message, starting with the abort's name
+}
+
+func (e *AbortedError) Error() string { return fmt.Sprintf("%v: %s", ErrAborted, e.Log) }
+
+// Is reports ErrAborted and the abort itself.
+func (e *AbortedError) Is(target error) bool {
+	if target == ErrAborted {
+		return true
+	}
+	a, ok := target.(*chain.Abort)
+	return ok && e.Abort != nil && a.Code == e.Abort.Code
+}
+
+// Unwrap is the abort.
+func (e *AbortedError) Unwrap() error {
+	if e.Abort == nil {
+		return nil
+	}
+	return e.Abort
 }
 
 // Execute builds a transaction of calls, pays the chain's minimum fee,
@@ -201,7 +233,7 @@ func txResult(height int64, index uint32, r *abcitypes.ExecTxResult) (*TxResult,
 		}
 	}
 	if r.Code != chain.CodeOK {
-		return out, fmt.Errorf("%w: %s", ErrAborted, r.Log)
+		return out, &AbortedError{Abort: out.Abort(), Log: r.Log}
 	}
 	return out, nil
 }

@@ -35,15 +35,7 @@ type BlobReader struct {
 // returns a reader of its parts. Errors: ErrBlobNotFound, ErrBlobInvalid,
 // ErrBlobBlocked, ErrNotEnoughSlivers.
 func (c *Client) OpenBlob(ctx context.Context, id blob.ID) (*BlobReader, error) {
-	st, err := c.chain.BlobStatus(ctx, id)
-	if err == nil && st.Invalid {
-		return nil, fmt.Errorf("%w: %s was declared invalid on chain", ErrBlobInvalid, id)
-	}
-	cur, prev, err := c.Committees(ctx)
-	if err != nil {
-		return nil, err
-	}
-	md, err := c.Metadata(ctx, id, cur, prev)
+	md, cur, prev, err := c.readMetadata(ctx, id, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +215,7 @@ func (r *BlobReader) sliver(ctx context.Context, t blob.SliverType, pair int, so
 	var errs []error
 	for _, addr := range sources {
 		data, err := func() ([]byte, error) {
-			nc, err := r.c.Node(addr)
+			nc, err := r.c.node(addr)
 			if err != nil {
 				return nil, err
 			}

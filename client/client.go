@@ -139,10 +139,13 @@ type Client struct {
 	params blob.Params
 	enc    *redstuff.Encoder
 
-	mu    sync.Mutex
-	nodes map[string]*nodeapi.Client
+	nodes *nodeapi.Pool
+
+	mu sync.Mutex
 	// claimed are the Storage objects that stores in flight register on.
 	claimed map[ids.ObjectID]bool
+	// ownsChain: Close closes the chain connection (Open made it).
+	ownsChain bool
 	// planMu orders listing owned Storage and claiming from it (plan.go).
 	planMu sync.Mutex
 	// bufs are reusable buffers by capacity: *sync.Pool of *[]byte.
@@ -157,7 +160,14 @@ type Client struct {
 }
 
 // New returns a client that pays and signs with signer (nil: read-only).
+//
+// Deprecated: use Open; the devnet, bench and tests use sdkinternal.New.
 func New(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer, cfg Config) (*Client, error) {
+	return newClient(ctx, ch, signer, cfg)
+}
+
+// newClient returns a client over ch that pays and signs with signer (nil: read-only).
+func newClient(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -173,7 +183,8 @@ func New(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc, nodes: map[string]*nodeapi.Client{}}
+	c := &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc}
+	c.nodes = nodeapi.NewPool(nodeapi.ClientConfig{HTTP: c.cfg.HTTP, Params: p})
 	c.tails.ctx, c.tails.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -182,29 +193,26 @@ func New(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer
 func (c *Client) Params() blob.Params { return c.params }
 
 // Encoder is the client's encoder for the network's parameters.
+//
+// Deprecated: the devnet, bench and tests use sdkinternal.Encoder.
 func (c *Client) Encoder() *redstuff.Encoder { return c.enc }
 
 // Chain is the client's chain connection.
+//
+// Deprecated: the devnet, bench and tests use sdkinternal.Chain.
 func (c *Client) Chain() *chainclient.Client { return c.chain }
 
 // Node returns the API client of the node at address.
-func (c *Client) Node(address string) (*nodeapi.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.nodes[address]; n != nil {
-		return n, nil
-	}
-	n, err := nodeapi.NewClient(address, nodeapi.ClientConfig{HTTP: c.cfg.HTTP, Params: c.params})
-	if err != nil {
-		return nil, err
-	}
-	c.nodes[address] = n
-	return n, nil
-}
+//
+// Deprecated: the devnet, bench and tests use sdkinternal.Node.
+func (c *Client) Node(address string) (*nodeapi.Client, error) { return c.node(address) }
 
-// Committees returns the current committee and, while an epoch change is
+// node returns the API client of the node at address.
+func (c *Client) node(address string) (*nodeapi.Client, error) { return c.nodes.Get(address) }
+
+// committees returns the current committee and, while an epoch change is
 // in progress, the previous one (nil otherwise).
-func (c *Client) Committees(ctx context.Context) (cur, prev *committee.Committee, err error) {
+func (c *Client) committees(ctx context.Context) (cur, prev *committee.Committee, err error) {
 	sys, err := c.chain.System(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -256,10 +264,13 @@ func (c *Client) WaitUploads(ctx context.Context) error {
 }
 
 // Close stops the background uploads and releases the client's idle
-// connections to storage nodes. It does not close the chain client it was
-// given.
+// connections to storage nodes, and the chain connection when Open made it
+// (not one shared with WithKey's clients).
 func (c *Client) Close() {
 	c.tails.cancel()
 	c.tails.Wait()
 	c.cfg.HTTP.CloseIdleConnections()
+	if c.ownsChain {
+		c.chain.Close()
+	}
 }

@@ -133,7 +133,7 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 	if !detail {
 		return info, nil
 	}
-	pools, err := c.Pools(ctx)
+	pools, err := c.chainPools(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ type NodeSelection struct {
 // Health asks the selected nodes for /v1/health concurrently; each node's
 // failure is in its entry, sorted by status then name.
 func (c *Client) Health(ctx context.Context, sel NodeSelection, detail bool) ([]NodeHealth, error) {
-	pools, err := c.Pools(ctx)
+	pools, err := c.chainPools(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (c *Client) Health(ctx context.Context, sel NodeSelection, detail bool) ([]
 	for i, p := range chosen {
 		out[i] = NodeHealth{NodeID: p.ID, NodeURL: p.NetworkAddress, NodeName: p.Name, NetworkPublicKey: base64.StdEncoding.EncodeToString(p.NetworkPublicKey)}
 		wg.Go(func() {
-			nc, err := c.Node(p.NetworkAddress)
+			nc, err := c.node(p.NetworkAddress)
 			if err == nil {
 				hctx, cancel := context.WithTimeout(ctx, c.cfg.StatusTimeout)
 				defer cancel()

@@ -45,7 +45,13 @@ func (c *Client) Balance(ctx context.Context) (uint64, error) {
 
 // ListBlobs returns the Blob objects the wallet owns, sorted by
 // registration epoch then object ID; expired ones only if includeExpired.
-func (c *Client) ListBlobs(ctx context.Context, includeExpired bool) ([]*chain.Blob, error) {
+func (c *Client) ListBlobs(ctx context.Context, includeExpired bool) ([]BlobObject, error) {
+	bs, err := c.listBlobs(ctx, includeExpired)
+	return blobObjects(bs), err
+}
+
+// listBlobs is ListBlobs in the chain's form.
+func (c *Client) listBlobs(ctx context.Context, includeExpired bool) ([]*chain.Blob, error) {
 	if c.signer == nil {
 		return nil, ErrNoWallet
 	}
@@ -74,7 +80,16 @@ func (c *Client) ListBlobs(ctx context.Context, includeExpired bool) ([]*chain.B
 
 // OwnedBlob returns an owned Blob object (ErrObjectNotFound, ErrWrongObject,
 // ErrNotOwner otherwise).
-func (c *Client) OwnedBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
+func (c *Client) OwnedBlob(ctx context.Context, id ids.ObjectID) (BlobObject, error) {
+	b, err := c.ownedBlob(ctx, id)
+	if err != nil {
+		return BlobObject{}, err
+	}
+	return blobObjectOf(b), nil
+}
+
+// ownedBlob is OwnedBlob in the chain's form.
+func (c *Client) ownedBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
 	o, err := c.object(ctx, id)
 	if err != nil {
 		return nil, err
@@ -89,42 +104,45 @@ func (c *Client) OwnedBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, e
 }
 
 // BlobByObject returns the blob of a Blob or SharedBlob object, whoever owns it.
-func (c *Client) BlobByObject(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
+func (c *Client) BlobByObject(ctx context.Context, id ids.ObjectID) (BlobObject, error) {
 	o, err := c.object(ctx, id)
 	if err != nil {
-		return nil, err
+		return BlobObject{}, err
 	}
 	if b := objectBlob(o); b != nil {
-		return b, nil
+		return blobObjectOf(b), nil
 	}
-	return nil, fmt.Errorf("%w: %s is a %s, not a blob", ErrWrongObject, id, o.Kind)
+	return BlobObject{}, fmt.Errorf("%w: %s is a %s, not a blob", ErrWrongObject, id, o.Kind)
 }
+
+// Attribute is a key-value pair on a Blob object.
+type Attribute struct{ Key, Value string }
 
 // DeleteBlob deletes an owned deletable Blob; its Storage comes back to
 // the wallet. The data stays while another Blob object keeps the blob ID
 // alive.
-func (c *Client) DeleteBlob(ctx context.Context, id ids.ObjectID) (*chain.Blob, error) {
+func (c *Client) DeleteBlob(ctx context.Context, id ids.ObjectID) (BlobObject, error) {
 	b, err := c.OwnedBlob(ctx, id)
 	if err != nil {
-		return nil, err
+		return BlobObject{}, err
 	}
 	if !b.Deletable {
-		return nil, fmt.Errorf("%w: %s", ErrNotDeletable, id)
+		return BlobObject{}, fmt.Errorf("%w: %s", ErrNotDeletable, id)
 	}
 	if _, err := c.exec(ctx, "delete", &chain.DeleteBlob{Blob: chain.Ref(id)}); err != nil {
-		return nil, err
+		return BlobObject{}, err
 	}
 	return b, nil
 }
 
 // DeleteBlobID deletes every owned deletable Blob object of a blob ID, in
 // one transaction. It returns them; none is ErrBlobNotFound.
-func (c *Client) DeleteBlobID(ctx context.Context, id blob.ID) ([]*chain.Blob, error) {
+func (c *Client) DeleteBlobID(ctx context.Context, id blob.ID) ([]BlobObject, error) {
 	owned, err := c.ListBlobs(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	var del []*chain.Blob
+	var del []BlobObject
 	var calls []chain.Call
 	for _, b := range owned {
 		if b.BlobID == id && b.Deletable {
@@ -200,17 +218,25 @@ func (c *Client) BurnBlobs(ctx context.Context, idList []ids.ObjectID) error {
 
 // BlobAttributes returns the attributes of a Blob or SharedBlob object
 // (sorted by key; none is an empty list).
-func (c *Client) BlobAttributes(ctx context.Context, id ids.ObjectID) ([]chain.Attribute, error) {
-	b, err := c.BlobByObject(ctx, id)
+func (c *Client) BlobAttributes(ctx context.Context, id ids.ObjectID) ([]Attribute, error) {
+	o, err := c.object(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return b.Attributes, nil
+	b := objectBlob(o)
+	if b == nil {
+		return nil, fmt.Errorf("%w: %s is a %s, not a blob", ErrWrongObject, id, o.Kind)
+	}
+	out := make([]Attribute, len(b.Attributes))
+	for i, a := range b.Attributes {
+		out[i] = Attribute(a)
+	}
+	return out, nil
 }
 
 // SetBlobAttributes inserts or updates attributes of an owned Blob, in one
 // transaction.
-func (c *Client) SetBlobAttributes(ctx context.Context, id ids.ObjectID, attrs []chain.Attribute) error {
+func (c *Client) SetBlobAttributes(ctx context.Context, id ids.ObjectID, attrs []Attribute) error {
 	if len(attrs) == 0 {
 		return fmt.Errorf("%w: no attributes given", ErrInvalidArgument)
 	}
@@ -226,7 +252,7 @@ func (c *Client) SetBlobAttributes(ctx context.Context, id ids.ObjectID, attrs [
 // transaction); with no keys it removes them all.
 func (c *Client) RemoveBlobAttributes(ctx context.Context, id ids.ObjectID, keys []string) error {
 	if len(keys) == 0 {
-		b, err := c.OwnedBlob(ctx, id)
+		b, err := c.ownedBlob(ctx, id)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/clock"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -127,7 +128,7 @@ func (u *uploader) storeOnNode(ctx context.Context, com *committee.Committee, i 
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
 	defer cancel()
 	m := com.Member(i)
-	nc, err := c.Node(m.NetworkAddress)
+	nc, err := c.node(m.NetworkAddress)
 	if err != nil {
 		return bls.Signature{}, err
 	}
@@ -240,7 +241,7 @@ func (u *uploader) sendBatch(ctx context.Context, nc *nodeapi.Client, b *filled,
 			}
 			pending = false
 		case behind(err, u.epoch) && try < lagRetries:
-			if err := pause(ctx, 200*time.Millisecond); err != nil {
+			if err := clock.Sleep(ctx, clock.System, 200*time.Millisecond); err != nil {
 				return err
 			}
 		default:
@@ -275,7 +276,7 @@ func (u *uploader) confirm(ctx context.Context, nc *nodeapi.Client, com *committ
 	for try := 0; ; try++ {
 		sm, err := nc.Confirmation(ctx, id, pers(obj), u.c.cfg.ConfirmationWait)
 		if (behind(err, com.Epoch()) || stillStoring(err, com.Epoch())) && try < lagRetries {
-			if err := pause(ctx, 200*time.Millisecond); err != nil {
+			if err := clock.Sleep(ctx, clock.System, 200*time.Millisecond); err != nil {
 				return bls.Signature{}, err
 			}
 			continue
@@ -285,7 +286,7 @@ func (u *uploader) confirm(ctx context.Context, nc *nodeapi.Client, com *committ
 		}
 		if !bytes.Equal(sm.Message, want) {
 			if got, err := wire.ParseConfirmation(sm.Message); err == nil && got.Epoch < com.Epoch() && try < lagRetries {
-				if err := pause(ctx, 200*time.Millisecond); err != nil {
+				if err := clock.Sleep(ctx, clock.System, 200*time.Millisecond); err != nil {
 					return bls.Signature{}, err
 				}
 				continue // signed for the previous epoch: not caught up yet

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/quilt"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -48,18 +47,14 @@ func (c *Client) StoreQuilt(ctx context.Context, patches []quilt.Patch, opts Sto
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	x, err := c.enc.Encode(q.Blob)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBlobTooLarge, err)
-	}
-	return c.StoreQuiltEncoded(ctx, q, x, opts)
+	return c.StoreBuiltQuilt(ctx, q, opts)
 }
 
-// StoreQuiltEncoded stores a quilt already laid out and encoded (x is the
-// encoding of q.Blob), for callers that check its blob ID first.
-func (c *Client) StoreQuiltEncoded(ctx context.Context, q *quilt.Quilt, x *redstuff.Encoded, opts StoreOptions) (*QuiltStore, error) {
-	opts.Attributes = append(append([]chain.Attribute(nil), opts.Attributes...), chain.Attribute{Key: BlobTypeAttribute, Value: QuiltBlobType})
-	res, err := c.StoreEncoded(ctx, x, opts)
+// storeQuiltEncoded stores a quilt already laid out and encoded (x is the
+// encoding of q.Blob).
+func (c *Client) storeQuiltEncoded(ctx context.Context, q *quilt.Quilt, x *redstuff.Encoded, opts StoreOptions) (*QuiltStore, error) {
+	opts.Attributes = append(append([]Attribute(nil), opts.Attributes...), Attribute{Key: BlobTypeAttribute, Value: QuiltBlobType})
+	res, err := c.storeEncodedBlob(ctx, x, opts)
 	out := &QuiltStore{Store: res, Quilt: q}
 	if res != nil {
 		out.Result.BlobStoreResult = res.Result

@@ -51,44 +51,28 @@ func members(cur, prev *committee.Committee) []*committee.Member {
 	return out
 }
 
-// Metadata fetches a blob's metadata from the committees' nodes in random
+// metadata fetches a blob's metadata from the committees' nodes in random
 // order and returns the first answer that verifies against the blob ID.
-func (c *Client) Metadata(ctx context.Context, id blob.ID, cur, prev *committee.Committee) (*blob.MetadataWithID, error) {
+func (c *Client) metadata(ctx context.Context, id blob.ID, cur, prev *committee.Committee) (*blob.MetadataWithID, error) {
 	ms := members(cur, prev)
-	rand.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
-	notFound, blocked := 0, 0
-	var errs []error
-	for _, m := range ms {
-		nc, err := c.Node(m.NetworkAddress)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		md, err := nc.Metadata(ctx, id)
-		if err == nil {
-			if err = md.Verify(c.params); err == nil {
-				return md, nil
-			}
-		}
-		var apiErr *nodeapi.Error
-		if errors.As(err, &apiErr) {
-			switch apiErr.Code {
-			case 404:
-				notFound += m.Weight()
-			case 451:
-				blocked += m.Weight()
-			}
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", m.NetworkAddress, err))
+	peers := make([]nodeapi.Peer, len(ms))
+	for i, m := range ms {
+		peers[i] = nodeapi.Peer{Address: m.NetworkAddress, Weight: m.Weight()}
+	}
+	md, miss, err := c.nodes.Metadata(ctx, id, peers)
+	if err == nil {
+		return md, nil
 	}
 	n := c.params.N()
 	switch {
-	case committee.IsQuorum(notFound, n):
+	case ctx.Err() != nil:
+		return nil, err
+	case committee.IsQuorum(miss.NotFound, n):
 		return nil, fmt.Errorf("%w: %s", ErrBlobNotFound, id)
-	case blocked > 0 && committee.IsValidity(blocked, n):
+	case miss.Blocked > 0 && committee.IsValidity(miss.Blocked, n):
 		return nil, fmt.Errorf("%w: %s", ErrBlobBlocked, id)
 	}
-	return nil, fmt.Errorf("%w: no node gave valid metadata of %s: %w", ErrNotEnoughSlivers, id, errors.Join(errs...))
+	return nil, fmt.Errorf("%w: %w", ErrNotEnoughSlivers, err)
 }
 
 // primarySlivers reads verified primary slivers until there are k_p.
@@ -143,7 +127,7 @@ func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cu
 			defer wg.Done()
 			defer func() { <-sem }()
 			err := func() error {
-				nc, err := c.Node(src.address)
+				nc, err := c.node(src.address)
 				if err != nil {
 					return err
 				}

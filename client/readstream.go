@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -56,7 +57,7 @@ func (c *Client) sources(id blob.ID, cur, prev *committee.Committee) []rowSource
 func (c *Client) fetchPrimary(ctx context.Context, md *blob.MetadataWithID, src rowSource, pair int, buf []byte) (*redstuff.Sliver, error) {
 	var errs []error
 	for _, addr := range src.addresses {
-		nc, err := c.Node(addr)
+		nc, err := c.node(addr)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -430,15 +431,19 @@ func (r *BlobReader) WriteTo(ctx context.Context, w io.Writer, opts ReadOptions)
 // metadata.
 func (c *Client) readMetadata(ctx context.Context, id blob.ID, p *reporter) (*blob.MetadataWithID, *committee.Committee, *committee.Committee, error) {
 	st, err := c.chain.BlobStatus(ctx, id)
-	if err == nil && st.Invalid {
+	switch {
+	case errors.Is(err, chainclient.ErrNotFound):
+	case err != nil:
+		return nil, nil, nil, fmt.Errorf("client: the blob's status on chain: %w", err)
+	case st.Invalid:
 		return nil, nil, nil, fmt.Errorf("%w: %s was declared invalid on chain", ErrBlobInvalid, id)
 	}
-	cur, prev, err := c.Committees(ctx)
+	cur, prev, err := c.committees(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	p.phase(PhaseMetadata)
-	md, err := c.Metadata(ctx, id, cur, prev)
+	md, err := c.metadata(ctx, id, cur, prev)
 	if err != nil {
 		return nil, nil, nil, err
 	}

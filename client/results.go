@@ -103,15 +103,21 @@ type StorageObject struct {
 	StorageSize uint64       `json:"storageSize"`
 }
 
-// BlobObjectOf converts a chain Blob.
-func BlobObjectOf(b *chain.Blob) BlobObject {
+// EndEpoch is the first epoch the blob is no longer stored in.
+func (b BlobObject) EndEpoch() uint32 { return b.Storage.EndEpoch }
+
+// Certified reports whether the blob was certified.
+func (b BlobObject) Certified() bool { return b.CertifiedEpoch != nil }
+
+// blobObjectOf converts a chain Blob.
+func blobObjectOf(b *chain.Blob) BlobObject {
 	return BlobObject{ID: b.ID, RegisteredEpoch: b.RegisteredEpoch, BlobID: b.BlobID, Size: b.Size,
-		EncodingType: b.EncodingType.String(), CertifiedEpoch: b.CertifiedEpoch, Storage: StorageObjectOf(&b.Storage),
+		EncodingType: b.EncodingType.String(), CertifiedEpoch: b.CertifiedEpoch, Storage: storageObjectOf(&b.Storage),
 		Deletable: b.Deletable}
 }
 
-// StorageObjectOf converts a chain Storage.
-func StorageObjectOf(s *chain.Storage) StorageObject {
+// storageObjectOf converts a chain Storage.
+func storageObjectOf(s *chain.Storage) StorageObject {
 	return StorageObject{ID: s.ID, StartEpoch: s.StartEpoch, EndEpoch: s.EndEpoch, StorageSize: s.Size}
 }
 
@@ -162,4 +168,16 @@ func (o *ResourceOperation) EncodedLength() uint64 {
 type BlobStoreResultWithPath struct {
 	BlobStoreResult BlobStoreResult `json:"blobStoreResult"`
 	Path            string          `json:"path"`
+}
+
+// blobObjects converts chain Blobs.
+func blobObjects(bs []*chain.Blob) []BlobObject {
+	if bs == nil {
+		return nil
+	}
+	out := make([]BlobObject, len(bs))
+	for i, b := range bs {
+		out[i] = blobObjectOf(b)
+	}
+	return out
 }

@@ -141,7 +141,7 @@ func (c *Client) ComputeMetadata(r io.ReaderAt, size int64, memoryBudget int64) 
 	if memoryBudget <= 0 {
 		memoryBudget = c.cfg.MemoryBudget
 	}
-	return Metadata(c.enc, r, size, memoryBudget, c.cfg.TempDir)
+	return metadataWith(c.enc, r, size, memoryBudget, c.cfg.TempDir)
 }
 
 // ComputeFileMetadata is ComputeMetadata of a file.
@@ -154,11 +154,21 @@ func (c *Client) ComputeFileMetadata(path string, memoryBudget int64) (*blob.Met
 	return c.ComputeMetadata(f, size, memoryBudget)
 }
 
-// Metadata computes the metadata and blob ID of the size bytes of r with
-// enc, offline, in about memoryBudget bytes (0: DefaultMemoryBudget); the
-// half-blob of scratch space it needs goes to a temporary file in tempDir
-// ("" : the system's) when it does not fit an eighth of the budget.
-func Metadata(enc *redstuff.Encoder, r io.ReaderAt, size int64, memoryBudget int64, tempDir string) (*blob.MetadataWithID, error) {
+// Metadata computes the metadata and blob ID of the size bytes of r for a
+// network of p's shard count, offline, in about memoryBudget bytes (0:
+// DefaultMemoryBudget); the half-blob of scratch space it needs goes to a
+// temporary file in tempDir ("" : the system's) when it does not fit an
+// eighth of the budget.
+func Metadata(p blob.Params, r io.ReaderAt, size int64, memoryBudget int64, tempDir string) (*blob.MetadataWithID, error) {
+	enc, err := redstuff.NewEncoder(p)
+	if err != nil {
+		return nil, err
+	}
+	return metadataWith(enc, r, size, memoryBudget, tempDir)
+}
+
+// metadataWith is Metadata with an encoder at hand.
+func metadataWith(enc *redstuff.Encoder, r io.ReaderAt, size int64, memoryBudget int64, tempDir string) (*blob.MetadataWithID, error) {
 	if memoryBudget <= 0 {
 		memoryBudget = DefaultMemoryBudget
 	}
@@ -182,13 +192,13 @@ func Metadata(enc *redstuff.Encoder, r io.ReaderAt, size int64, memoryBudget int
 }
 
 // FileMetadata is Metadata of the file at path.
-func FileMetadata(enc *redstuff.Encoder, path string, memoryBudget int64, tempDir string) (*blob.MetadataWithID, error) {
+func FileMetadata(p blob.Params, path string, memoryBudget int64, tempDir string) (*blob.MetadataWithID, error) {
 	f, size, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Metadata(enc, f, size, memoryBudget, tempDir)
+	return Metadata(p, f, size, memoryBudget, tempDir)
 }
 
 // blockFor is the encoder's block size for a memory budget.

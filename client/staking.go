@@ -174,17 +174,36 @@ func (c *Client) pool(ctx context.Context, node ids.ObjectID) (*chain.StakingPoo
 	return o.Pool, nil
 }
 
+// StakingPool is a storage node as stakers see it. ID is the node ID that
+// Stake takes.
+type StakingPool struct {
+	ID             ids.ObjectID `json:"nodeId"`
+	Name           string       `json:"name"`
+	NetworkAddress string       `json:"networkAddress"`
+	// State is active, withdrawing or withdrawn.
+	State string `json:"state"`
+	// CommissionRate is in basis points.
+	CommissionRate uint16 `json:"commissionRate"`
+	// Stake is the pool's active stake plus rewards, in FROST.
+	Stake uint64 `json:"stake"`
+	// Commission is what the operator can collect now, in FROST.
+	Commission uint64 `json:"commission"`
+	// ActivationEpoch is the epoch the node joined.
+	ActivationEpoch uint32 `json:"activationEpoch"`
+}
+
+var poolStates = map[chain.PoolState]string{chain.PoolActive: "active", chain.PoolWithdrawing: "withdrawing", chain.PoolWithdrawn: "withdrawn"}
+
 // Pools returns every storage node's staking pool.
-func (c *Client) Pools(ctx context.Context) ([]*chain.StakingPool, error) {
-	objs, err := c.chain.Pools(ctx)
+func (c *Client) Pools(ctx context.Context) ([]StakingPool, error) {
+	pools, err := c.chainPools(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*chain.StakingPool, 0, len(objs))
-	for _, o := range objs {
-		if o.Pool != nil {
-			out = append(out, o.Pool)
-		}
+	out := make([]StakingPool, 0, len(pools))
+	for _, p := range pools {
+		out = append(out, StakingPool{ID: p.ID, Name: p.Name, NetworkAddress: p.NetworkAddress, State: poolStates[p.State],
+			CommissionRate: p.CommissionRate, Stake: p.WalBalance, Commission: p.Commission, ActivationEpoch: p.ActivationEpoch})
 	}
 	return out, nil
 }
@@ -203,4 +222,19 @@ func (c *Client) Mint(ctx context.Context, to ids.Address, amount uint64) error 
 func (c *Client) Transfer(ctx context.Context, to ids.Address, amount uint64) error {
 	_, err := c.exec(ctx, "transfer", &chain.TransferWal{To: to, Amount: amount})
 	return err
+}
+
+// chainPools are the staking pools in the chain's form.
+func (c *Client) chainPools(ctx context.Context) ([]*chain.StakingPool, error) {
+	objs, err := c.chain.Pools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*chain.StakingPool, 0, len(objs))
+	for _, o := range objs {
+		if o.Pool != nil {
+			out = append(out, o.Pool)
+		}
+	}
+	return out, nil
 }

@@ -23,7 +23,7 @@ var ErrStatusUnavailable = errors.New("client: not enough nodes answered the blo
 // f+1 shards report it or a later one: at least one honest node vouches
 // for it, so f lying nodes can neither invent nor hide a status.
 func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error) {
-	cur, _, err := c.Committees(ctx)
+	cur, _, err := c.committees(ctx)
 	if err != nil {
 		return BlobStatus{}, err
 	}
@@ -47,7 +47,7 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error)
 				out <- answer{weight: m.Weight(), err: ctx.Err()}
 				return
 			}
-			nc, err := c.Node(m.NetworkAddress)
+			nc, err := c.node(m.NetworkAddress)
 			if err != nil {
 				out <- answer{weight: m.Weight(), err: err}
 				return

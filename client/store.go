@@ -40,7 +40,7 @@ type StoreOptions struct {
 	// certifies (or extends) it, before any transfer or sharing (a quilt
 	// gets _walrusBlobType=quilt this way). A store that makes no
 	// transaction (alreadyCertified) sets none.
-	Attributes []chain.Attribute
+	Attributes []Attribute
 	// Progress, if set, is told about the phases and the upload's bytes.
 	Progress func(Progress)
 	// CheckID, if set, is called with the blob ID once the blob is
@@ -308,7 +308,7 @@ func (c *Client) finish(ctx context.Context, res *StoreResult, pl *plan, tx *cha
 		res.CertifiedEpoch = *b.CertifiedEpoch
 	}
 	res.EndEpoch = b.EndEpoch()
-	res.Result = BlobStoreResult{NewlyCreated: &NewlyCreated{BlobObject: BlobObjectOf(b), ResourceOperation: pl.op,
+	res.Result = BlobStoreResult{NewlyCreated: &NewlyCreated{BlobObject: blobObjectOf(b), ResourceOperation: pl.op,
 		Cost: pl.cost, SharedBlobObject: res.SharedObjectID}}
 	p.phase(PhaseDone)
 	return res, nil
@@ -360,7 +360,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 		return wire.Permanent
 	}
 	for attempt := 0; ; attempt++ {
-		cur, _, err := c.Committees(ctx)
+		cur, _, err := c.committees(ctx)
 		if err != nil {
 			return res, phaseError(PhaseUpload, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -212,8 +211,8 @@ func behind(err error, epoch uint32) bool {
 	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonShardNotAssigned && e.Reason != nodeapi.ReasonMissingSlivers {
 		return false
 	}
-	v, ok := e.Metadata["epoch"].(float64)
-	return ok && uint32(v) < epoch
+	v, ok := nodeapi.ErrorEpoch(err)
+	return ok && v < epoch
 }
 
 // stillStoring reports whether err is MISSING_SLIVERS for the current
@@ -224,18 +223,6 @@ func stillStoring(err error, epoch uint32) bool {
 	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonMissingSlivers {
 		return false
 	}
-	v, ok := e.Metadata["epoch"].(float64)
-	return ok && uint32(v) == epoch
-}
-
-// pause waits d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	v, ok := nodeapi.ErrorEpoch(err)
+	return ok && v == epoch
 }

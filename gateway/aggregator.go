@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
-	"github.com/walrus-go/walrus/redstuff"
 )
 
 // blobInfo is what the chain says about a blob ID: whether a live
@@ -43,32 +41,11 @@ func (s *Server) blobInfo(ctx context.Context, id blob.ID, fresh bool) (blobInfo
 			return v, nil
 		}
 	}
-	st, err := s.c.Chain().BlobStatus(ctx, id)
+	av, err := s.c.Availability(ctx, id)
 	if err != nil {
 		return blobInfo{}, err
 	}
-	sys, err := s.c.Chain().System(ctx)
-	if err != nil {
-		return blobInfo{}, err
-	}
-	bi := blobInfo{invalid: st.Invalid}
-	var end uint32
-	for _, o := range st.Objects {
-		var b *chain.Blob
-		switch {
-		case o.Blob != nil:
-			b = o.Blob
-		case o.SharedBlob != nil:
-			b = &o.SharedBlob.Blob
-		}
-		if b != nil && b.Certified() && b.EndEpoch() > sys.Epoch && !st.Invalid {
-			bi.certified, end = true, max(end, b.EndEpoch())
-		}
-	}
-	if bi.certified {
-		epoch := time.Duration(sys.EpochDurationMs) * time.Millisecond
-		bi.expiry = time.UnixMilli(int64(sys.EpochStartMs)).Add(time.Duration(end-sys.Epoch) * epoch)
-	}
+	bi := blobInfo{invalid: av.Invalid, certified: av.Certified, expiry: av.Expiry}
 	s.infos.put(id, bi, 64, s.now().Add(2*time.Second))
 	return bi, nil
 }
@@ -101,7 +78,7 @@ func (s *Server) cacheControl(bi blobInfo) string {
 }
 
 // consistency reads the read options of a GET (both flags: 400).
-func consistency(r *http.Request) (redstuff.Consistency, *apiError) {
+func consistency(r *http.Request) (client.Consistency, *apiError) {
 	q := r.URL.Query()
 	strict, e1 := queryBool(q.Get("strict_consistency_check"), "strict_consistency_check")
 	skip, e2 := queryBool(q.Get("skip_consistency_check"), "skip_consistency_check")
@@ -113,11 +90,11 @@ func consistency(r *http.Request) (redstuff.Consistency, *apiError) {
 	case strict && skip:
 		return 0, errf(http.StatusBadRequest, "INVALID_CONSISTENCY_CHECK", "strict_consistency_check and skip_consistency_check are exclusive")
 	case strict:
-		return redstuff.ConsistencyStrict, nil
+		return client.ConsistencyStrict, nil
 	case skip:
-		return redstuff.ConsistencySkip, nil
+		return client.ConsistencySkip, nil
 	}
-	return redstuff.ConsistencyDefault, nil
+	return client.ConsistencyDefault, nil
 }
 
 // pathBlobID parses a blob ID of the path (400 otherwise).
@@ -209,11 +186,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, e
 // failure before the first byte is answered as an error; after it the
 // connection is cut, so that the client sees a short body, never wrong
 // bytes. A strict check spools the blob first (client.ReadTo).
-func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEntry, check redstuff.Consistency) {
+func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEntry, check client.Consistency) {
 	lw := &lazyWriter{w: w, size: ent.reader.Size()}
 	opts := client.ReadOptions{Consistency: check, MemoryBudget: s.readBudget()}
 	var err error
-	if check == redstuff.ConsistencyStrict {
+	if check == client.ConsistencyStrict {
 		_, err = s.c.ReadTo(r.Context(), ent.reader.ID(), lw, opts)
 	} else {
 		_, err = ent.reader.WriteTo(r.Context(), lw, opts)
@@ -258,8 +235,8 @@ func (s *Server) readBudget() int64 { return 64 << 20 }
 // readBlob returns the blob's bytes: from the cache, or read once however
 // many requests want them at the same time (then cached if certified).
 // A strict check always reads; a read that skips the check is not cached.
-func (s *Server) readBlob(ctx context.Context, id blob.ID, check redstuff.Consistency) (*blobEntry, error) {
-	if check != redstuff.ConsistencyStrict {
+func (s *Server) readBlob(ctx context.Context, id blob.ID, check client.Consistency) (*blobEntry, error) {
+	if check != client.ConsistencyStrict {
 		if ent, ok := s.blobs.get(id); ok {
 			s.metrics.lookup("blob", true)
 			return ent, nil
@@ -298,7 +275,7 @@ func (s *Server) readBlob(ctx context.Context, id blob.ID, check redstuff.Consis
 			s.log.Warn("blob info from the chain", "blob", id, "err", err)
 		}
 		ent := &blobEntry{data: data, info: bi}
-		if check != redstuff.ConsistencySkip {
+		if check != client.ConsistencySkip {
 			s.blobs.put(id, ent, int64(len(data)), s.cacheDeadline(bi))
 		}
 		return ent, nil
@@ -546,7 +523,11 @@ func (s *Server) getByObject(w http.ResponseWriter, r *http.Request, text string
 		s.readFailed(w, r, err)
 		return
 	}
-	attrs := b.Attributes
+	attrs, err := s.c.BlobAttributes(r.Context(), oid)
+	if err != nil {
+		s.readFailed(w, r, err)
+		return
+	}
 	s.serveBlob(w, r, b.BlobID, func(h http.Header) {
 		for _, a := range attrs {
 			s.setAttributeHeader(h, a.Key, a.Value, false)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/ids"
@@ -167,7 +166,7 @@ func TestHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the main wallet does not own the stored blob: %v", err)
 		}
-		if err := net.Client.SetBlobAttributes(ctx, b.ID, []chain.Attribute{{Key: "content-type", Value: "text/plain"},
+		if err := net.Client.SetBlobAttributes(ctx, b.ID, []client.Attribute{{Key: "content-type", Value: "text/plain"},
 			{Key: "Content-Disposition", Value: `attachment; filename="a.txt"`}, {Key: "x-secret", Value: "no"},
 			{Key: "cache-control", Value: "no"}}); err != nil {
 			t.Fatal(err)

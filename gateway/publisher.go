@@ -206,12 +206,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 	done(true)
 	start := s.now()
 	opts := s.options(sq)
-	opts.CheckID = func(id blob.ID) error {
-		if e := s.blockedError(id); e != nil {
-			return e
-		}
-		return nil
-	}
+	opts.CheckID = s.checkNotBlocked
 	res, err := s.store(r.Context(), func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
 		return c.StoreReaderAt(ctx, f, size, opts)
 	})
@@ -305,7 +300,7 @@ func (s *Server) store(ctx context.Context, do func(context.Context, *client.Cli
 		}
 	}
 	if err == nil && s.cfg.BurnAfterStore && res.Result.NewlyCreated != nil && res.SharedObjectID == nil {
-		if obj, err := c.OwnedBlob(ctx, res.ObjectID); err == nil && obj != nil {
+		if _, err := c.OwnedBlob(ctx, res.ObjectID); err == nil {
 			if err := c.BurnBlobs(ctx, []ids.ObjectID{res.ObjectID}); err != nil {
 				s.log.Warn("burning a stored blob", "object", res.ObjectID, "err", err)
 			}
@@ -337,25 +332,29 @@ func (s *Server) remember(res *client.StoreResult, data []byte) {
 	s.blobs.put(res.BlobID, &blobEntry{data: data, info: bi}, int64(len(data)), s.cacheDeadline(bi))
 }
 
-// storeQuilt stores patches as a quilt on a sub-wallet.
-func (s *Server) storeQuilt(ctx context.Context, q *quilt.Quilt, sq storeQuery) (*client.QuiltStore, *apiError, error) {
-	x, err := s.c.Encoder().Encode(q.Blob)
-	if err != nil {
-		return nil, errf(http.StatusRequestEntityTooLarge, ReasonBlobTooLarge, "%v", err), nil
-	}
-	if e := s.blockedError(x.Metadata.ID); e != nil {
-		return nil, e, nil
-	}
+// storeQuilt stores a quilt on a sub-wallet; a blocked quilt is refused
+// before anything is paid.
+func (s *Server) storeQuilt(ctx context.Context, q *quilt.Quilt, sq storeQuery) (*client.QuiltStore, error) {
+	opts := s.options(sq)
+	opts.CheckID = s.checkNotBlocked
 	var qs *client.QuiltStore
-	_, err = s.store(ctx, func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
+	_, err := s.store(ctx, func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
 		var err error
-		qs, err = c.StoreQuiltEncoded(ctx, q, x, s.options(sq))
+		qs, err = c.StoreBuiltQuilt(ctx, q, opts)
 		if qs == nil {
 			return nil, err
 		}
 		return qs.Store, err
 	})
-	return qs, nil, err
+	return qs, err
+}
+
+// checkNotBlocked is the stores' CheckID: the blocklist's answer as an error.
+func (s *Server) checkNotBlocked(id blob.ID) error {
+	if e := s.blockedError(id); e != nil {
+		return e
+	}
+	return nil
 }
 
 // rememberQuilt caches the index and patches of a quilt just stored.

@@ -149,12 +149,8 @@ func (s *Server) putQuilt(w http.ResponseWriter, r *http.Request) {
 	}
 	done(true)
 	start := s.now()
-	qs, e, err := s.storeQuilt(r.Context(), q, sq)
-	switch {
-	case e != nil:
-		e.write(w)
-		return
-	case err != nil:
+	qs, err := s.storeQuilt(r.Context(), q, sq)
+	if err != nil {
 		s.metrics.stores.WithLabelValues("quilt", "error").Observe(s.now().Sub(start).Seconds())
 		s.storeFailed(w, r, err)
 		return

@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/walrus-go/walrus/chain"
-	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/wallet"
 )
@@ -45,10 +43,10 @@ func (c WalletsConfig) withDefaults() WalletsConfig {
 		c.N = 8
 	}
 	if c.MinBalance == 0 {
-		c.MinBalance = chain.FrostPerWAL / 2
+		c.MinBalance = client.FrostPerWAL / 2
 	}
 	if c.RefillAmount == 0 {
-		c.RefillAmount = chain.FrostPerWAL / 2
+		c.RefillAmount = client.FrostPerWAL / 2
 	}
 	if c.RefillInterval == 0 {
 		c.RefillInterval = time.Second
@@ -105,7 +103,7 @@ func SubWalletKeys(main ed25519.PrivateKey, n int, dir string) ([]ed25519.Privat
 // newWallets makes a client per key, funds those below the minimum balance
 // from the main wallet (in one transaction) and returns the pool.
 func newWallets(ctx context.Context, cfg WalletsConfig, main *client.Client, keys []ed25519.PrivateKey, log *slog.Logger) (*wallets, error) {
-	if main.Signer() == nil {
+	if !main.CanSign() {
 		return nil, fmt.Errorf("gateway: the publisher needs a wallet: %w", client.ErrNoWallet)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -116,7 +114,7 @@ func newWallets(ctx context.Context, cfg WalletsConfig, main *client.Client, key
 		ccfg.HTTP = w.httpc
 	}
 	for _, k := range keys {
-		c, err := client.New(ctx, main.Chain(), chainclient.NewSigner(k), ccfg)
+		c, err := main.WithKey(ctx, k, ccfg)
 		if err != nil {
 			w.close()
 			return nil, err
@@ -146,23 +144,23 @@ func (w *wallets) release(c *client.Client) { w.free <- c }
 // refill tops up, in one transaction from the main wallet, the given
 // sub-wallets whose balance is below the minimum.
 func (w *wallets) refill(ctx context.Context, subs ...*client.Client) error {
-	var calls []chain.Call
+	var transfers []client.WalTransfer
 	for _, c := range subs {
 		bal, err := c.Balance(ctx)
 		if err != nil {
 			return fmt.Errorf("gateway: sub-wallet %s balance: %w", c.Address(), err)
 		}
 		if bal < w.cfg.MinBalance {
-			calls = append(calls, &chain.TransferWal{To: c.Address(), Amount: w.cfg.RefillAmount})
+			transfers = append(transfers, client.WalTransfer{To: c.Address(), Amount: w.cfg.RefillAmount})
 		}
 	}
-	if len(calls) == 0 {
+	if len(transfers) == 0 {
 		return nil
 	}
-	if _, err := w.main.Chain().Execute(ctx, w.main.Signer(), calls...); err != nil {
-		return fmt.Errorf("gateway: funding %d sub-wallets from %s: %w", len(calls), w.main.Address(), err)
+	if err := w.main.TransferWal(ctx, transfers...); err != nil {
+		return fmt.Errorf("gateway: funding %d sub-wallets from %s: %w", len(transfers), w.main.Address(), err)
 	}
-	w.log.Info("refilled sub-wallets", "count", len(calls), "amount", w.cfg.RefillAmount)
+	w.log.Info("refilled sub-wallets", "count", len(transfers), "amount", w.cfg.RefillAmount)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
@@ -219,14 +220,14 @@ func TestManage(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("list: %d %v", len(list), err)
 	}
-	if err := c.SetBlobAttributes(ctx, b.ObjectID, []chain.Attribute{{Key: "content-type", Value: "text/plain"}, {Key: "x", Value: "1"}}); err != nil {
+	if err := c.SetBlobAttributes(ctx, b.ObjectID, []client.Attribute{{Key: "content-type", Value: "text/plain"}, {Key: "x", Value: "1"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.RemoveBlobAttributes(ctx, b.ObjectID, []string{"x"}); err != nil {
 		t.Fatal(err)
 	}
 	attrs, err := c.BlobAttributes(ctx, b.ObjectID)
-	if err != nil || len(attrs) != 1 || attrs[0] != (chain.Attribute{Key: "content-type", Value: "text/plain"}) {
+	if err != nil || len(attrs) != 1 || attrs[0] != (client.Attribute{Key: "content-type", Value: "text/plain"}) {
 		t.Fatalf("attributes %v %v", attrs, err)
 	}
 	if err := c.RemoveBlobAttributes(ctx, b.ObjectID, []string{"nope"}); !errors.Is(err, client.ErrInvalidArgument) {
@@ -285,6 +286,11 @@ func TestStakingAndInfo(t *testing.T) {
 	pools, err := c.Pools(ctx)
 	if err != nil || len(pools) != 4 {
 		t.Fatalf("pools: %v", err)
+	}
+	for _, p := range pools {
+		if p.State != "active" || p.Stake != 1000*chain.FrostPerWAL || p.NetworkAddress == "" || p.Name == "" {
+			t.Fatalf("pool %+v", p)
+		}
 	}
 	staked, err := c.Stake(ctx, []ids.ObjectID{pools[0].ID, pools[1].ID}, []uint64{2 * chain.FrostPerWAL, 3 * chain.FrostPerWAL})
 	if err != nil || len(staked) != 2 || staked[1].Principal != 3*chain.FrostPerWAL {
@@ -345,7 +351,7 @@ func operatorClient(t *testing.T, net *testnet.Network, i int, _ ids.ObjectID) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(context.Background(), net.Chain, chainclient.NewSigner(k), client.Config{})
+	c, err := sdkinternal.New(context.Background(), net.Chain, chainclient.NewSigner(k), client.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +418,7 @@ func TestReuseOwnedRegistration(t *testing.T) {
 	ctx := ctxFor(t, time.Minute)
 	c := net.Client
 	register := func(data []byte, epochs uint32) ids.ObjectID {
-		x, err := c.Encoder().Encode(data)
+		x, err := sdkinternal.Encoder(c).Encode(data)
 		if err != nil {
 			t.Fatal(err)
 		}

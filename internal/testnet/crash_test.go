@@ -15,6 +15,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/cmd/walrus-node/cli"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/redstuff"
@@ -73,7 +74,7 @@ func TestCrashDuringUploads(t *testing.T) {
 	cmd := startSubprocess(t, net, victim)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cur, _, err := net.Client.Committees(ctx)
+	cur, _, err := sdkinternal.Committees(ctx, net.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +98,12 @@ func TestCrashDuringUploads(t *testing.T) {
 					return
 				default:
 				}
-				x, err := net.Client.Encoder().Encode(randomBytes(20_000+int(k%7)*50_000, uint64(w)<<32|k))
+				x, err := sdkinternal.Encoder(net.Client).Encode(randomBytes(20_000+int(k%7)*50_000, uint64(w)<<32|k))
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				res, err := net.Client.StoreEncoded(ctx, x, client.StoreOptions{Epochs: 5})
+				res, err := sdkinternal.StoreEncoded(ctx, net.Client, x, client.StoreOptions{Epochs: 5})
 				if err != nil && !errors.Is(err, client.ErrNotEnoughConfirmations) {
 					t.Error(err)
 					return
@@ -152,7 +153,7 @@ func TestCrashDuringUploads(t *testing.T) {
 		st.Close()
 		t.Fatalf("no sliver was in a file: %+v", report)
 	}
-	enc := net.Client.Encoder()
+	enc := sdkinternal.Encoder(net.Client)
 	shards := cur.Member(victimIndex).Shards
 	for _, x := range confirmed {
 		id := x.Metadata.ID

@@ -12,6 +12,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -40,7 +41,7 @@ func waitMoved(t *testing.T, net *testnet.Network, before [][]uint16, timeout ti
 // assignment returns each node's shards in the current committee.
 func assignment(t *testing.T, net *testnet.Network) [][]uint16 {
 	t.Helper()
-	cur, _, err := net.Client.Committees(context.Background())
+	cur, _, err := sdkinternal.Committees(context.Background(), net.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func assignment(t *testing.T, net *testnet.Network) [][]uint16 {
 func stake(t *testing.T, net *testnet.Network, i int, amount uint64) {
 	t.Helper()
 	ctx := context.Background()
-	cur, _, err := net.Client.Committees(ctx)
+	cur, _, err := sdkinternal.Committees(ctx, net.Client)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -25,7 +26,7 @@ import (
 // sorted by decreasing shard count, with their weights.
 func nodesByWeight(t *testing.T, net *testnet.Network) ([]int, map[int]int) {
 	t.Helper()
-	cur, _, err := net.Client.Committees(context.Background())
+	cur, _, err := sdkinternal.Committees(context.Background(), net.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestLyingNodesNeverMakeAReadWrong(t *testing.T) {
 		t.Fatal(err)
 	}
 	lt := &lyingTransport{base: http.DefaultTransport.(*http.Transport).Clone(), mode: map[string]string{}, other: other.BlobID}
-	reader, err := client.New(ctx, net.Chain, nil, client.Config{HTTP: &http.Client{Transport: lt}})
+	reader, err := sdkinternal.New(ctx, net.Chain, nil, client.Config{HTTP: &http.Client{Transport: lt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// A wallet with no WAL cannot pay the fee.
 	poor := chainclient.NewSigner(testnet.Key("poor"))
-	pc, err := client.New(ctx, net.Chain, poor, client.Config{})
+	pc, err := sdkinternal.New(ctx, net.Chain, poor, client.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,7 @@ func TestBadInput(t *testing.T) {
 	if err := pc.Mint(ctx, poor.Address(), 1); !errors.Is(err, client.ErrNotAuthorized) {
 		t.Fatalf("mint by a non-faucet: %v", err)
 	}
-	ro, err := client.New(ctx, net.Chain, nil, client.Config{})
+	ro, err := sdkinternal.New(ctx, net.Chain, nil, client.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
@@ -21,7 +22,7 @@ import (
 // other sliver still verifies against the metadata.
 func inconsistentBlob(t *testing.T, net *testnet.Network, data []byte, victimShards []uint16) (*redstuff.Encoded, int) {
 	t.Helper()
-	enc := net.Client.Encoder()
+	enc := sdkinternal.Encoder(net.Client)
 	p := net.Client.Params()
 	for flip := byte(1); flip != 0; flip++ {
 		for pair := range p.N() {
@@ -62,7 +63,7 @@ func TestMaliciousWriter(t *testing.T) {
 	}
 	x, pair := inconsistentBlob(t, net, randomBytes(50_000, 9), shards)
 	id := x.Metadata.ID
-	res, err := net.Client.StoreEncoded(ctx, x, client.StoreOptions{Epochs: 5})
+	res, err := sdkinternal.StoreEncoded(ctx, net.Client, x, client.StoreOptions{Epochs: 5})
 	if err != nil {
 		t.Fatalf("the lying writer could not certify: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -19,11 +20,11 @@ func storeBlobs(t *testing.T, net *testnet.Network, sizes []int, seed uint64) []
 	defer cancel()
 	var out []*redstuff.Encoded
 	for i, size := range sizes {
-		x, err := net.Client.Encoder().Encode(randomBytes(size, seed+uint64(i)))
+		x, err := sdkinternal.Encoder(net.Client).Encode(randomBytes(size, seed+uint64(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := net.Client.StoreEncoded(ctx, x, client.StoreOptions{Epochs: 5}); err != nil {
+		if _, err := sdkinternal.StoreEncoded(ctx, net.Client, x, client.StoreOptions{Epochs: 5}); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, x)

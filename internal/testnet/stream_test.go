@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -35,7 +36,7 @@ func TestStreamingStoreAndRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x, err := net.Client.Encoder().Metadata(data); err != nil || x.ID != want.ID {
+	if x, err := sdkinternal.Encoder(net.Client).Metadata(data); err != nil || x.ID != want.ID {
 		t.Fatalf("ComputeFileMetadata %s, in memory %s (%v)", want.ID, x.ID, err)
 	}
 	stores := []struct {

@@ -28,6 +28,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -190,7 +191,7 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 		}
 	}
 	n.Signer = chainclient.NewSigner(n.User)
-	if n.Client, err = client.New(ctx, n.Chain, n.Signer, cfg.Client); err != nil {
+	if n.Client, err = sdkinternal.New(ctx, n.Chain, n.Signer, cfg.Client); err != nil {
 		return nil, err
 	}
 	for i := range n.nodes {
@@ -427,7 +428,7 @@ func (n *Network) ChainRPC() string { return n.chain.RPCAddress() }
 
 // API returns a client of node i's REST API.
 func (n *Network) API(i int) *nodeapi.Client {
-	c, err := n.Client.Node(n.nodes[i].address)
+	c, err := sdkinternal.Node(n.Client, n.nodes[i].address)
 	if err != nil {
 		panic(err) // addresses are host:port built here
 	}

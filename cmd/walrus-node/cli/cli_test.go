@@ -14,6 +14,7 @@ import (
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/nodeapi"
 )
@@ -43,11 +44,11 @@ func TestSetupRegisterRunJoins(t *testing.T) {
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
-	x, err := tn.Client.Encoder().Encode(data)
+	x, err := sdkinternal.Encoder(tn.Client).Encode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.Client.StoreEncoded(ctx, x, client.StoreOptions{Epochs: 10}); err != nil {
+	if _, err := sdkinternal.StoreEncoded(ctx, tn.Client, x, client.StoreOptions{Epochs: 10}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -94,14 +94,14 @@ content-type) as HTTP headers.`,
 // pairAttributes pairs the --attr keys with the values cobra left among the
 // positional arguments (--attr K V parses as --attr K plus an argument V),
 // or splits KEY=VALUE when no value follows.
-func pairAttributes(keys, values []string) ([]chain.Attribute, error) {
+func pairAttributes(keys, values []string) ([]client.Attribute, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("give at least one --attr KEY VALUE")
 	}
-	var out []chain.Attribute
+	var out []client.Attribute
 	if len(values) == len(keys) {
 		for i := range keys {
-			out = append(out, chain.Attribute{Key: keys[i], Value: values[i]})
+			out = append(out, client.Attribute{Key: keys[i], Value: values[i]})
 		}
 		return out, nil
 	}
@@ -111,7 +111,7 @@ func pairAttributes(keys, values []string) ([]chain.Attribute, error) {
 			if !ok {
 				return nil, fmt.Errorf("attribute %q has no value: use --attr KEY VALUE", k)
 			}
-			out = append(out, chain.Attribute{Key: key, Value: val})
+			out = append(out, client.Attribute{Key: key, Value: val})
 		}
 		return out, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/redstuff"
 )
 
@@ -271,7 +272,7 @@ func decodeBaseline(c *client.Client, path string, size int64, runs int) (float6
 	if err != nil {
 		return 0, err
 	}
-	enc := c.Encoder()
+	enc := sdkinternal.Encoder(c)
 	x, err := enc.Encode(data)
 	if err != nil {
 		return 0, err

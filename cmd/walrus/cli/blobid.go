@@ -7,9 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
-	"github.com/walrus-go/walrus/redstuff"
 )
 
 // DefaultShards is the shard count of Walrus Mainnet and Testnet.
@@ -45,11 +43,7 @@ func newBlobIDCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			enc, err := redstuff.NewEncoder(p)
-			if err != nil {
-				return err
-			}
-			md, err := client.FileMetadata(enc, args[0], 0, "")
+			md, err := client.FileMetadata(p, args[0], 0, "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -75,13 +69,10 @@ func (e *env) chainShards(ctx context.Context) (int, error) {
 		}
 		return DefaultShards, nil
 	}
-	ch, err := dialChain(ctx, cfg)
+	c, err := client.Open(ctx, cfg, client.OpenOptions{ReadOnly: true})
 	if err == nil {
-		defer ch.Close()
-		var sys *chain.System
-		if sys, err = ch.System(ctx); err == nil {
-			return int(sys.NShards), nil
-		}
+		defer c.Close()
+		return c.Params().N(), nil
 	}
 	if e.config != "" {
 		return 0, err

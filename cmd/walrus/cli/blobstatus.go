@@ -9,7 +9,6 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
-	"github.com/walrus-go/walrus/nodeapi"
 )
 
 // blobStatusOutput is Walrus's BlobStatusOutput.
@@ -59,9 +58,9 @@ for: nonexistent, deletable (with counts), permanent (end epoch, certified or no
 				return err
 			}
 			out := blobStatusOutput{BlobID: id, File: file, Status: st}
-			if st.Kind == nodeapi.Permanent {
-				if sys, err := s.chain.System(ctx); err == nil && st.EndEpoch >= sys.Epoch {
-					t := time.UnixMilli(int64(sys.EpochStartMs) + int64(st.EndEpoch-sys.Epoch)*int64(sys.EpochDurationMs)).UTC()
+			if st.Kind == client.BlobStatusPermanent {
+				if clk, err := s.client.EpochClock(ctx); err == nil && st.EndEpoch >= clk.Epoch {
+					t := clk.StartOf(st.EndEpoch)
 					out.EstimatedExpiryTimestamp = &t
 				}
 			}
@@ -84,9 +83,9 @@ for: nonexistent, deletable (with counts), permanent (end epoch, certified or no
 
 func describeStatus(st client.BlobStatus, expiry *time.Time) string {
 	switch st.Kind {
-	case nodeapi.Invalid:
+	case client.BlobStatusInvalid:
 		return "Status: invalid (the blob was marked invalid)"
-	case nodeapi.Permanent:
+	case client.BlobStatusPermanent:
 		state := "registered (not certified)"
 		if st.IsCertified {
 			state = "certified"
@@ -99,7 +98,7 @@ func describeStatus(st client.BlobStatus, expiry *time.Time) string {
 			s += fmt.Sprintf("; also %d deletable (%d certified)", st.DeletableCounts.Total, st.DeletableCounts.Certified)
 		}
 		return s
-	case nodeapi.Deletable:
+	case client.BlobStatusDeletable:
 		return fmt.Sprintf("Status: deletable, %d blob objects (%d certified)", st.DeletableCounts.Total, st.DeletableCounts.Certified)
 	}
 	return "Status: nonexistent (no node knows this blob ID)"

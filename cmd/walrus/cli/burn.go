@@ -44,7 +44,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				idList = append(idList, id)
 			}
 			if all || allExpired {
-				sys, err := s.chain.System(ctx)
+				clk, err := s.client.EpochClock(ctx)
 				if err != nil {
 					return err
 				}
@@ -53,7 +53,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 					return err
 				}
 				for _, b := range blobs {
-					if all || b.EndEpoch() <= sys.Epoch {
+					if all || b.EndEpoch() <= clk.Epoch {
 						idList = append(idList, b.ID)
 					}
 				}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
 )
@@ -84,11 +83,11 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 			failed := 0
 			for _, t := range targets {
 				o := deleteOutput{BlobIdentity: t, DeletedBlobs: []client.BlobObject{}}
-				var deleted []*chain.Blob
+				var deleted []client.BlobObject
 				if t.ObjectID != nil {
-					var b *chain.Blob
+					var b client.BlobObject
 					if b, err = s.client.DeleteBlob(ctx, *t.ObjectID); err == nil {
-						deleted = []*chain.Blob{b}
+						deleted = []client.BlobObject{b}
 					}
 				} else {
 					deleted, err = s.client.DeleteBlobID(ctx, *t.BlobID)
@@ -101,9 +100,7 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 					o.Error = &msg
 					failed++
 				}
-				for _, b := range deleted {
-					o.DeletedBlobs = append(o.DeletedBlobs, client.BlobObjectOf(b))
-				}
+				o.DeletedBlobs = append(o.DeletedBlobs, deleted...)
 				if err == nil && !noStatus && len(deleted) > 0 {
 					if st, err := s.client.BlobStatus(ctx, deleted[0].BlobID); err == nil {
 						o.PostDeletionStatus = &st

@@ -21,6 +21,8 @@ import (
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/clock"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/wallet"
@@ -226,10 +228,10 @@ func waitReady(ctx context.Context, net *testnet.Network) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
-		if _, _, err := net.Client.Committees(ctx); err == nil {
+		if _, _, err := sdkinternal.Committees(ctx, net.Client); err == nil {
 			break
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, clock.System, 100*time.Millisecond); err != nil {
 			return fmt.Errorf("devnet: no committee: %w", err)
 		}
 	}
@@ -271,7 +273,7 @@ func startDevnetDaemon(ctx context.Context, net *testnet.Network, dir, address, 
 	if err != nil {
 		return "", nil, fmt.Errorf("devnet daemon wallet: %w", err)
 	}
-	c, err := client.New(ctx, net.Chain, chainclient.NewSigner(key), client.Config{})
+	c, err := sdkinternal.New(ctx, net.Chain, chainclient.NewSigner(key), client.Config{})
 	if err != nil {
 		return "", nil, fmt.Errorf("devnet daemon: %w", err)
 	}
@@ -467,15 +469,4 @@ func countNodes(dir string) int {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

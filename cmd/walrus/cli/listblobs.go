@@ -22,13 +22,12 @@ func newListBlobsCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			blobs, err := s.client.ListBlobs(ctx, expired)
+			out, err := s.client.ListBlobs(ctx, expired)
 			if err != nil {
 				return err
 			}
-			out := make([]client.BlobObject, len(blobs))
-			for i, b := range blobs {
-				out[i] = client.BlobObjectOf(b)
+			if out == nil {
+				out = []client.BlobObject{}
 			}
 			if e.json {
 				return e.printJSON(out)

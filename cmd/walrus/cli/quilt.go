@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/fsutil"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -94,11 +96,11 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if dryRun {
 				return e.quiltDryRun(c, patches)
 			}
-			sys, err := c.Chain().System(cmd.Context())
+			clk, err := c.EpochClock(cmd.Context())
 			if err != nil {
 				return err
 			}
-			epochs, err := ef.resolve(sys, s.cfg.DefaultEpochs)
+			epochs, err := ef.resolve(clk, s.cfg.DefaultEpochs)
 			if err != nil {
 				return err
 			}
@@ -111,7 +113,7 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if e.json {
 				return e.printJSON(res.Result)
 			}
-			printStoreResult(e, client.BlobStoreResultWithPath{BlobStoreResult: res.Result.BlobStoreResult, Path: fmt.Sprintf("quilt of %d files", len(patches))}, sys)
+			printStoreResult(e, client.BlobStoreResultWithPath{BlobStoreResult: res.Result.BlobStoreResult, Path: fmt.Sprintf("quilt of %d files", len(patches))})
 			for _, p := range res.Result.StoredQuiltBlobs {
 				fmt.Fprintf(e.stdout, "  %s  %s\n", p.QuiltPatchID, p.Identifier)
 			}
@@ -150,14 +152,14 @@ func (e *env) quiltDryRun(c *client.Client, patches []quilt.Patch) error {
 	if err != nil {
 		return err
 	}
-	x, err := c.Encoder().Encode(q.Blob)
+	md, err := c.ComputeMetadata(bytes.NewReader(q.Blob), int64(len(q.Blob)), 0)
 	if err != nil {
 		return err
 	}
-	out := quiltDryRunOutput{QuiltID: x.Metadata.ID, Patches: len(patches), UnencodedSize: len(q.Blob), EncodedSize: cost.Quilt,
+	out := quiltDryRunOutput{QuiltID: md.ID, Patches: len(patches), UnencodedSize: len(q.Blob), EncodedSize: cost.Quilt,
 		SeparateEncoded: cost.Separate, StorageFactor: cost.Factor}
 	for _, en := range q.Index.Entries {
-		out.StoredQuiltBlobs = append(out.StoredQuiltBlobs, client.StoredQuiltPatch{Identifier: en.Identifier, QuiltPatchID: en.PatchID(x.Metadata.ID).String()})
+		out.StoredQuiltBlobs = append(out.StoredQuiltBlobs, client.StoredQuiltPatch{Identifier: en.Identifier, QuiltPatchID: en.PatchID(md.ID).String()})
 	}
 	if e.json {
 		return e.printJSON(out)
@@ -283,7 +285,7 @@ func (e *env) writePatches(patches []quilt.Patch, out string) error {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(path, p.Data); err != nil {
+			if err := fsutil.WriteFileAtomic(path, p.Data, 0o644); err != nil {
 				return err
 			}
 		} else {

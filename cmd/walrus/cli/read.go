@@ -14,7 +14,6 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
-	"github.com/walrus-go/walrus/redstuff"
 )
 
 // readOutput is Walrus's ReadOutput: the blob in base64 when not written to a file.
@@ -53,11 +52,11 @@ it and renamed once the read succeeded, so it never holds a partial blob.`,
 			if err != nil {
 				return err
 			}
-			opts := client.ReadOptions{Consistency: redstuff.ConsistencyDefault, MemoryBudget: mem}
+			opts := client.ReadOptions{Consistency: client.ConsistencyDefault, MemoryBudget: mem}
 			if strict {
-				opts.Consistency = redstuff.ConsistencyStrict
+				opts.Consistency = client.ConsistencyStrict
 			} else if skip {
-				opts.Consistency = redstuff.ConsistencySkip
+				opts.Consistency = client.ConsistencySkip
 			}
 			ctx := cmd.Context()
 			s, err := e.connect(ctx, false)
@@ -149,17 +148,4 @@ func parseBlobID(s string) (blob.ID, error) {
 		return id, fmt.Errorf("invalid blob ID %q: want 43 characters of URL-safe base64", s)
 	}
 	return id, nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames it.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

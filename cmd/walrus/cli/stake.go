@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
 )
@@ -70,7 +69,7 @@ the next committee has been selected).`,
 	cmd.Flags().StringSliceVar(&nodeIDs, "node-ids", nil, "storage node IDs")
 	cmd.Flags().StringSliceVar(&nodeIDs, "node-id", nil, "alias of --node-ids")
 	_ = cmd.Flags().MarkHidden("node-id")
-	cmd.Flags().UintSliceVar(&amountFlags, "amounts", []uint{chain.FrostPerWAL}, "FROST to stake: one amount, or one per node")
+	cmd.Flags().UintSliceVar(&amountFlags, "amounts", []uint{client.FrostPerWAL}, "FROST to stake: one amount, or one per node")
 	return cmd
 }
 

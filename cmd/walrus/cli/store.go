@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
 )
 
@@ -30,7 +29,7 @@ func (f *epochFlags) add(cmd *cobra.Command) {
 
 // resolve returns the epochs ahead, given the system state and the
 // configuration's default (0: none).
-func (f *epochFlags) resolve(sys *chain.System, def uint32) (uint32, error) {
+func (f *epochFlags) resolve(clk client.EpochClock, def uint32) (uint32, error) {
 	set := 0
 	for _, b := range []bool{f.epochs != "", f.expiry != "", f.endEpoch != 0} {
 		if b {
@@ -48,7 +47,7 @@ func (f *epochFlags) resolve(sys *chain.System, def uint32) (uint32, error) {
 	var epochs uint32
 	switch {
 	case f.epochs == "max":
-		return sys.MaxEpochsAhead, nil
+		return clk.MaxEpochsAhead, nil
 	case f.epochs != "":
 		v, err := strconv.ParseUint(f.epochs, 10, 32)
 		if err != nil || v == 0 {
@@ -56,25 +55,19 @@ func (f *epochFlags) resolve(sys *chain.System, def uint32) (uint32, error) {
 		}
 		epochs = uint32(v)
 	case f.endEpoch != 0:
-		if f.endEpoch <= sys.Epoch {
-			return 0, fmt.Errorf("--end-epoch %d is not after the current epoch %d", f.endEpoch, sys.Epoch)
+		if f.endEpoch <= clk.Epoch {
+			return 0, fmt.Errorf("--end-epoch %d is not after the current epoch %d", f.endEpoch, clk.Epoch)
 		}
-		epochs = f.endEpoch - sys.Epoch
+		epochs = f.endEpoch - clk.Epoch
 	default:
 		t, err := time.Parse(time.RFC3339, f.expiry)
 		if err != nil {
 			return 0, fmt.Errorf("invalid --earliest-expiry-time: %w", err)
 		}
-		start := time.UnixMilli(int64(sys.EpochStartMs))
-		d := time.Duration(sys.EpochDurationMs) * time.Millisecond
-		if !t.After(start) {
-			epochs = 1
-		} else {
-			epochs = uint32((t.Sub(start) + d - 1) / d)
-		}
+		epochs = clk.EpochsToCover(t)
 	}
-	if epochs > sys.MaxEpochsAhead {
-		return 0, fmt.Errorf("blobs can be stored for at most %d epochs ahead; %d requested", sys.MaxEpochsAhead, epochs)
+	if epochs > clk.MaxEpochsAhead {
+		return 0, fmt.Errorf("blobs can be stored for at most %d epochs ahead; %d requested", clk.MaxEpochsAhead, epochs)
 	}
 	return epochs, nil
 }
@@ -131,16 +124,16 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				return err
 			}
 			defer s.Close()
-			sys, err := s.chain.System(ctx)
+			clk, err := s.client.EpochClock(ctx)
 			if err != nil {
 				return err
 			}
-			epochs, err := ef.resolve(sys, s.cfg.DefaultEpochs)
+			epochs, err := ef.resolve(clk, s.cfg.DefaultEpochs)
 			if err != nil {
 				return err
 			}
 			if dryRun {
-				return e.storeDryRun(s, sys, args, epochs, mem)
+				return e.storeDryRun(ctx, s.client, args, epochs, mem)
 			}
 			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share,
 				MemoryBudget: mem}
@@ -164,7 +157,7 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				}
 			} else {
 				for _, r := range results {
-					printStoreResult(e, r, sys)
+					printStoreResult(e, r)
 				}
 			}
 			e.waitTail(ctx, s.client)
@@ -234,18 +227,19 @@ func (e *env) waitTail(ctx context.Context, c *client.Client) {
 	}
 }
 
-func (e *env) storeDryRun(s *session, sys *chain.System, paths []string, epochs uint32, budget int64) error {
+func (e *env) storeDryRun(ctx context.Context, c *client.Client, paths []string, epochs uint32, budget int64) error {
 	var out []dryRunOutput
 	for _, path := range paths {
-		md, err := s.client.ComputeFileMetadata(path, budget)
+		md, err := c.ComputeFileMetadata(path, budget)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		enc, _ := s.client.Params().EncodedLength(md.UnencodedLength)
-		storage, _ := chain.StorageCost(enc, sys.StoragePrice, epochs)
-		write, _ := chain.WriteCost(enc, sys.WritePrice)
-		out = append(out, dryRunOutput{Path: path, BlobID: md.ID, UnencodedSize: md.UnencodedLength, EncodedSize: enc,
-			StorageCost: storage + write, EncodingType: md.EncodingType.String()})
+		cost, err := c.EstimateCost(ctx, md.UnencodedLength, epochs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, dryRunOutput{Path: path, BlobID: md.ID, UnencodedSize: md.UnencodedLength, EncodedSize: cost.EncodedSize,
+			StorageCost: cost.Total, EncodingType: md.EncodingType.String()})
 	}
 	if e.json {
 		return e.printJSON(out)
@@ -258,7 +252,7 @@ func (e *env) storeDryRun(s *session, sys *chain.System, paths []string, epochs 
 }
 
 // printStoreResult writes the human form of one result on stdout.
-func printStoreResult(e *env, r client.BlobStoreResultWithPath, sys *chain.System) {
+func printStoreResult(e *env, r client.BlobStoreResultWithPath) {
 	w := e.stdout
 	res := r.BlobStoreResult
 	switch {
@@ -311,5 +305,5 @@ func describeOp(o *client.ResourceOperation) string {
 
 // frost formats an amount of FROST as WAL.
 func frost(v uint64) string {
-	return fmt.Sprintf("%s WAL", strconv.FormatFloat(float64(v)/chain.FrostPerWAL, 'f', -1, 64))
+	return fmt.Sprintf("%s WAL", strconv.FormatFloat(float64(v)/client.FrostPerWAL, 'f', -1, 64))
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/walrus-go/walrus/chain"
-	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wallet"
@@ -90,12 +88,12 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 				return fmt.Errorf("faucet wallet: %w", err)
 			}
 			ctx := cmd.Context()
-			ch, err := dialChain(ctx, cfg)
+			base, err := client.Open(ctx, cfg, client.OpenOptions{ReadOnly: true})
 			if err != nil {
 				return err
 			}
-			defer ch.Close()
-			c, err := client.New(ctx, ch, chainclient.NewSigner(fk), cfg.CommunicationConfig)
+			defer base.Close()
+			c, err := base.WithKey(ctx, fk, cfg.CommunicationConfig)
 			if err != nil {
 				return err
 			}
@@ -110,7 +108,7 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 			return nil
 		},
 	}
-	cmd.Flags().Uint64Var(&amount, "amount", 10*chain.FrostPerWAL, "FROST to get")
+	cmd.Flags().Uint64Var(&amount, "amount", 10*client.FrostPerWAL, "FROST to get")
 	cmd.Flags().StringVar(&to, "to", "", "address to fund (default: the wallet's)")
 	return cmd
 }

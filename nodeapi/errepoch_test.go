@@ -1,0 +1,30 @@
+package nodeapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+func TestErrorEpoch(t *testing.T) {
+	local := errShardNotAssigned(3, 7)
+	if e, ok := ErrorEpoch(fmt.Errorf("wrapped: %w", local)); !ok || e != 7 {
+		t.Fatalf("local error: %d %v", e, ok)
+	}
+	body, err := json.Marshal(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := ErrorEpoch(parseError(400, body)); !ok || e != 7 {
+		t.Fatalf("decoded error: %d %v (%s)", e, ok, body)
+	}
+	for _, v := range []any{-1.0, 1.5, float64(1 << 33), "7", nil} {
+		bad := &Error{Metadata: map[string]any{"epoch": v}}
+		if e, ok := ErrorEpoch(bad); ok {
+			t.Errorf("epoch %v read as %d", v, e)
+		}
+	}
+	if _, ok := ErrorEpoch(fmt.Errorf("not a node's error")); ok {
+		t.Error("a plain error has an epoch")
+	}
+}

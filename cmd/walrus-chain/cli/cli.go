@@ -26,11 +26,15 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/abci"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/buildinfo"
 )
 
 // Run executes the command line and returns the exit code.
 func Run(args []string, stdout, stderr io.Writer) int {
-	root := &cobra.Command{Use: "walrus-chain", Short: "Walrus control-plane validator (CometBFT)", SilenceUsage: true, SilenceErrors: true}
+	root := &cobra.Command{Use: "walrus-chain", Short: "Walrus control-plane validator (CometBFT)", SilenceUsage: true, SilenceErrors: true,
+		Version: buildinfo.Version()}
+	root.Flags().BoolP("version", "V", false, "print the version")
+	root.SetVersionTemplate("walrus-chain {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(initCmd(stdout), runCmd(stderr))

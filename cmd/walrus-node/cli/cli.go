@@ -22,6 +22,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/buildinfo"
 	"github.com/walrus-go/walrus/node"
 )
 
@@ -35,7 +36,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 // RunContext is Run with the context that ends run.
 func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := &cobra.Command{Use: "walrus-node", Short: "Walrus storage node", SilenceUsage: true, SilenceErrors: true}
+	root := &cobra.Command{Use: "walrus-node", Short: "Walrus storage node", SilenceUsage: true, SilenceErrors: true,
+		Version: buildinfo.Version()}
+	root.Flags().BoolP("version", "V", false, "print the version")
+	root.SetVersionTemplate("walrus-node {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(setupCmd(stdout), registerCmd(stdout), runCmd(stderr))

@@ -39,7 +39,7 @@ func newGetBlobAttributeCmd(e *env) *cobra.Command {
 						m[a.Key] = a.Value
 					}
 				}
-				return e.printJSON(map[string]any{"attribute": m})
+				return e.printJSON(attributeOutput{Attribute: m})
 			}
 			if len(attrs) == 0 {
 				e.say("No attribute found for blob %s.", id)
@@ -81,7 +81,7 @@ content-type) as HTTP headers.`,
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"blobObjectId": id, "set": len(attrs)})
+				return e.printJSON(setAttributesOutput{BlobObjectID: id, Set: len(attrs)})
 			}
 			fmt.Fprintf(e.stdout, "Success: %d attribute(s) set on blob %s\n", len(attrs), id)
 			return nil
@@ -166,7 +166,7 @@ func (e *env) removeAttributes(cmd *cobra.Command, id ids.ObjectID, keys []strin
 		return err
 	}
 	if e.json {
-		return e.printJSON(map[string]any{"blobObjectId": id, "removed": keys})
+		return e.printJSON(removeAttributesOutput{BlobObjectID: id, Removed: keys})
 	}
 	fmt.Fprintf(e.stdout, "Success: attributes removed from blob %s\n", id)
 	return nil

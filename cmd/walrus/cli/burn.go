@@ -69,7 +69,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				if idList == nil {
 					idList = []ids.ObjectID{}
 				}
-				return e.printJSON(map[string][]ids.ObjectID{"burnedObjectIds": idList})
+				return e.printJSON(burnOutput{BurnedObjectIDs: idList})
 			}
 			fmt.Fprintf(e.stdout, "Burned %d blob object(s).\n", len(idList))
 			return nil

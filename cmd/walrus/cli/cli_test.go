@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -99,6 +100,15 @@ func TestParseSize(t *testing.T) {
 	for s, want := range map[string]int64{"1B": 1, "1MiB": 1 << 20, "32MiB": 32 << 20, "256MiB": 256 << 20, "5MB": 5e6, "7": 7, "2KiB": 2048} {
 		if got, err := parseSize(s); err != nil || got != want {
 			t.Errorf("%s: %d %v", s, got, err)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-V"} {
+		out, errOut, code := run(t, flag)
+		if code != 0 || !strings.HasPrefix(out, "walrus ") || !strings.Contains(out, runtime.Version()) {
+			t.Errorf("%s: code %d, stdout %q, stderr %q", flag, code, out, errOut)
 		}
 	}
 }

@@ -66,7 +66,7 @@ func newHealthCmd(e *env) *cobra.Command {
 				slices.Reverse(hs)
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"healthInfo": hs})
+				return e.printJSON(healthOutput{HealthInfo: hs})
 			}
 			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "Name\tURL\tStatus\tEpoch\tShards (owned/ready)\tNode ID")

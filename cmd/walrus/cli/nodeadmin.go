@@ -30,7 +30,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.operator(cmd, "vote", func(c *client.Client) error { return c.Vote(cmd.Context(), id, v) }, map[string]any{"nodeId": id, "votes": v})
+			return e.operator(cmd, "vote", func(c *client.Client) error { return c.Vote(cmd.Context(), id, v) }, voteOutput{NodeID: id, Votes: v})
 		},
 	}
 	vote.Flags().Uint64Var(&v.StoragePrice, "storage-price", 0, "FROST per storage unit (1 MiB encoded) per epoch")
@@ -48,7 +48,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 				return err
 			}
 			return e.operator(cmd, "set-commission", func(c *client.Client) error { return c.SetCommissionRate(cmd.Context(), id, rate) },
-				map[string]any{"nodeId": id, "commissionRate": rate})
+				commissionRateOutput{NodeID: id, CommissionRate: rate})
 		},
 	}
 	setCommission.Flags().Uint16Var(&rate, "commission-rate", 0, "commission in basis points")
@@ -64,11 +64,11 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 				return err
 			}
 			var amount uint64
-			out := map[string]any{"nodeId": id}
+			out := &collectCommissionOutput{NodeID: id}
 			err = e.operator(cmd, "", func(c *client.Client) error {
 				var err error
 				amount, err = c.CollectCommission(cmd.Context(), id)
-				out["amount"] = amount
+				out.Amount = amount
 				return err
 			}, out)
 			if err == nil && !e.json {
@@ -82,7 +82,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 }
 
 // operator runs an operator transaction and prints its JSON or a line.
-func (e *env) operator(cmd *cobra.Command, name string, run func(*client.Client) error, out map[string]any) error {
+func (e *env) operator(cmd *cobra.Command, name string, run func(*client.Client) error, out any) error {
 	s, err := e.connect(cmd.Context(), true)
 	if err != nil {
 		return err

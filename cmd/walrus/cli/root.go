@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/internal/buildinfo"
 )
 
 // env is what commands print to, and the global flags.
@@ -86,7 +87,11 @@ func newRoot(e *env) *cobra.Command {
 		Short:         "Walrus in Go: decentralized storage for large blobs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Version(),
 	}
+	// -V, --version as Walrus's CLI has them (cobra's own shorthand is -v).
+	root.Flags().BoolP("version", "V", false, "print the version")
+	root.SetVersionTemplate("walrus {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.BoolVar(&e.json, "json", false, "print results as JSON")
 	pf.StringVar(&e.config, "config", "", "client_config.yaml (default: ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/, ~/.config/walrus/, ~/.walrus/)")

@@ -58,7 +58,7 @@ the next committee has been selected).`,
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"stakedWal": staked})
+				return e.printJSON(stakedWalOutput{StakedWal: staked})
 			}
 			for _, sw := range staked {
 				fmt.Fprintf(e.stdout, "Staked %s with node %s: StakedWal %s, active from epoch %d\n", frost(sw.Principal), sw.NodeID, sw.ID, sw.ActivationEpoch)
@@ -128,7 +128,7 @@ func newWithdrawStakeCmd(e *env) *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"stakedWalId": id, "amount": amount})
+				return e.printJSON(withdrawOutput{StakedWalID: id, Amount: amount})
 			}
 			fmt.Fprintf(e.stdout, "Withdrew %s from StakedWal %s\n", frost(amount), id)
 			return nil
@@ -156,7 +156,7 @@ func newListStakedWalCmd(e *env) *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string][]client.StakedWal{"stakedWal": staked})
+				return e.printJSON(stakedWalOutput{StakedWal: staked})
 			}
 			if len(staked) == 0 {
 				e.say("The wallet has no staked WAL.")

@@ -37,7 +37,7 @@ fund it with: walrus get-wal --wallet FILE.`,
 			}
 			addr := wallet.Address(k)
 			if e.json {
-				return e.printJSON(map[string]any{"walletAddress": addr, "path": path})
+				return e.printJSON(walletOutput{WalletAddress: addr, Path: path})
 			}
 			fmt.Fprintf(e.stdout, "Wallet created at %s\nAddress: %s\n", path, addr)
 			return nil
@@ -102,7 +102,7 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"address": dest, "amountFrost": amount})
+				return e.printJSON(faucetOutput{Address: dest, AmountFrost: amount})
 			}
 			fmt.Fprintf(e.stdout, "Sent %s to %s\n", frost(amount), dest)
 			return nil
@@ -130,7 +130,7 @@ func newBalanceCmd(e *env) *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(map[string]any{"address": s.client.Address(), "balanceFrost": bal})
+				return e.printJSON(balanceOutput{Address: s.client.Address(), BalanceFrost: bal})
 			}
 			fmt.Fprintf(e.stdout, "Address: %s\nBalance: %s\n", s.client.Address(), frost(bal))
 			return nil

@@ -13,5 +13,9 @@
 // pool of sub-wallets so that concurrent uploads do not serialize on one
 // account's sequence numbers; request admission is bounded per role (429
 // beyond it); an optional JWT guards the publisher; a blocklist file
-// answers 451. See README.md for the decisions where Walrus is silent.
+// answers 451. Errors are AIP-193 answers whose code and status are a pair
+// of Walrus's table (internal/httpx, shared with the storage node API), so
+// that Walrus's clients parse them: a body or blob over a limit is 403
+// SIZE_EXCEEDED, as in Walrus, not HTTP's 413. See README.md for the
+// decisions where Walrus is silent.
 package gateway

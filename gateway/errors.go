@@ -2,13 +2,12 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -46,111 +45,84 @@ const (
 	ReasonInvalidObjectID        = "INVALID_OBJECT_ID"          // a path object ID that does not parse
 	ReasonInvalidPatchID         = "INVALID_QUILT_PATCH_ID"     // a path patch ID that does not parse or fit
 	ReasonInvalidParameter       = "INVALID_PARAMETER"          // a query parameter that does not parse
-	ReasonBodyTooLarge           = "BODY_TOO_LARGE"             // a request body over the limit (413)
+	ReasonBodyTooLarge           = "BODY_TOO_LARGE"             // a request body over the limit (403 SIZE_EXCEEDED)
 	ReasonBlobInvalid            = "BLOB_INVALID"               // the blob ID was declared invalid
 	ReasonTooManyRequests        = "TOO_MANY_REQUESTS"          // over the concurrency limits (429)
-	ReasonUnavailable            = "UNAVAILABLE"                // Walrus (domain global): retry later
-	ReasonInternal               = "INTERNAL_ERROR"             // Walrus (domain global)
+	ReasonUnavailable            = httpx.ReasonUnavailable      // Walrus (domain global): retry later
+	ReasonInternal               = httpx.ReasonInternal         // Walrus (domain global)
 	ReasonNotFound               = "NOT_FOUND"                  // no such endpoint
 )
 
-// apiError is an error answer: an HTTP status with its AIP-193 body.
+// aipError names httpx.Error for embedding in apiError: embedded under
+// its own name, Error, the field would hide the Error method that makes
+// apiError an error.
+type aipError = httpx.Error
+
+// apiError is an error answer: an HTTP status with its AIP-193 body
+// (httpx.Error, the node API's too), and the headers only the gateway's
+// answers carry.
 type apiError struct {
-	Code       int
-	Status     string // AIP-193 status, e.g. NOT_FOUND
-	Reason     string
-	Domain     string
-	Message    string
-	Metadata   map[string]any
-	RetryAfter int // seconds; 0: no Retry-After header
+	aipError
 	// ContentRange is set on a 416 ("bytes */SIZE").
 	ContentRange string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Code, e.Reason, e.Message) }
-
-// statusOf is Walrus's table of AIP-193 statuses and HTTP codes.
-var statusOf = map[int]string{
-	http.StatusBadRequest:                   "INVALID_ARGUMENT",
-	http.StatusUnauthorized:                 "UNAUTHENTICATED",
-	http.StatusForbidden:                    "PERMISSION_DENIED",
-	http.StatusNotFound:                     "NOT_FOUND",
-	http.StatusMethodNotAllowed:             "INVALID_ARGUMENT",
-	http.StatusRequestEntityTooLarge:        "SIZE_EXCEEDED",
-	http.StatusRequestedRangeNotSatisfiable: "RANGE_NOT_SATISFIABLE",
-	http.StatusUnavailableForLegalReasons:   "UNAVAILABLE_FOR_LEGAL_REASONS",
-	http.StatusTooManyRequests:              "RESOURCE_EXHAUSTED",
-	http.StatusInternalServerError:          "INTERNAL",
-	http.StatusServiceUnavailable:           "UNAVAILABLE",
+// statusFor returns the AIP-193 status of an answer built with an HTTP
+// code and a reason. Most codes have one status in Walrus's table, or a
+// first one (INVALID_ARGUMENT for 400, PERMISSION_DENIED for 403); the
+// exception is size. Walrus answers a body, blob or quilt above a limit
+// with SIZE_EXCEEDED, which its table pairs with 403 FORBIDDEN (its
+// BLOB_TOO_LARGE on reads and stores), and has no 413: an answer built
+// with HTTP's own 413, or with 403 and a size reason, is sent as 403
+// SIZE_EXCEEDED, so that Walrus clients parse it.
+func statusFor(code int, reason string) string {
+	switch {
+	case code == http.StatusRequestEntityTooLarge,
+		code == http.StatusForbidden && (reason == ReasonBlobTooLarge || reason == ReasonBodyTooLarge):
+		return httpx.StatusSizeExceeded
+	}
+	return httpx.StatusFor(code)
 }
 
+// newError builds an answer in the daemon's domain. Its status, and the
+// code sent, are statusFor's (httpx.New takes the code from the status):
+// a 413 becomes 403 SIZE_EXCEEDED.
 func newError(code int, reason, msg string) *apiError {
-	return &apiError{Code: code, Status: statusOf[code], Reason: reason, Domain: DomainDaemon, Message: msg}
+	e := &apiError{aipError: *httpx.New(statusFor(code, reason), reason, msg)}
+	e.Domain = DomainDaemon
+	return e
 }
 
 func errf(code int, reason, format string, args ...any) *apiError {
 	return newError(code, reason, fmt.Sprintf(format, args...))
 }
 
-// MarshalJSON writes the AIP-193 form:
-// {"error":{"code","status","message","details":[{"@type":"ErrorInfo","reason","domain","metadata"}]}}.
-func (e *apiError) MarshalJSON() ([]byte, error) {
-	type detail struct {
-		Type     string         `json:"@type"`
-		Reason   string         `json:"reason"`
-		Domain   string         `json:"domain"`
-		Metadata map[string]any `json:"metadata"`
-	}
-	var w struct {
-		Error struct {
-			Code    int      `json:"code"`
-			Status  string   `json:"status"`
-			Message string   `json:"message"`
-			Details []detail `json:"details"`
-		} `json:"error"`
-	}
-	md := e.Metadata
-	if md == nil {
-		md = map[string]any{}
-	}
-	w.Error.Code, w.Error.Status, w.Error.Message = e.Code, e.Status, e.Message
-	w.Error.Details = []detail{{Type: "ErrorInfo", Reason: e.Reason, Domain: e.Domain, Metadata: md}}
-	return json.Marshal(w)
-}
-
 // write sends the error. Error answers are never cached (a 404 cached by a
 // browser or CDN right before a blob becomes readable is the read-after-write
-// complaint of Walrus users).
+// complaint of Walrus users), and drop the headers a failed read may have
+// set for the answer it meant to send.
 func (e *apiError) write(w http.ResponseWriter) {
 	h := w.Header()
 	for _, k := range []string{"ETag", "Content-Range", "Content-Disposition", "Content-Encoding", "X-Quilt-Patch-Identifier"} {
 		h.Del(k)
 	}
 	h.Set("Cache-Control", "no-store")
-	if e.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
 	if e.ContentRange != "" {
 		h.Set("Content-Range", e.ContentRange)
 	}
-	b, _ := json.Marshal(e)
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(e.Code)
-	_, _ = w.Write(b)
+	httpx.WriteError(w, &e.aipError)
 }
 
+// unavailable is Walrus's 503 UNAVAILABLE (domain global), with
+// Retry-After: 1.
 func unavailable(msg string) *apiError {
-	e := newError(http.StatusServiceUnavailable, ReasonUnavailable, msg)
-	e.Domain, e.RetryAfter = "global", 1
+	e := &apiError{aipError: *httpx.Unavailable(msg)}
+	e.RetryAfter = 1
 	return e
 }
 
-func internalError() *apiError {
-	e := newError(http.StatusInternalServerError, ReasonInternal, "an internal error has occurred, please report it")
-	e.Domain = "global"
-	return e
-}
+// internalError is Walrus's 500 INTERNAL_ERROR (domain global).
+func internalError() *apiError { return &apiError{aipError: *httpx.Internal()} }
 
 // readError translates an error of a read into an answer (nil for an
 // error the caller must log as internal).
@@ -189,7 +161,7 @@ func storeError(err error) *apiError {
 	case errors.Is(err, client.ErrBlobBlocked):
 		return errf(http.StatusUnavailableForLegalReasons, ReasonForbiddenBlob, "the blob is blocked")
 	case errors.Is(err, client.ErrBlobTooLarge):
-		return errf(http.StatusRequestEntityTooLarge, ReasonBlobTooLarge, "%v", err)
+		return errf(http.StatusForbidden, ReasonBlobTooLarge, "%v", err)
 	case errors.Is(err, client.ErrInvalidArgument):
 		return errf(http.StatusBadRequest, ReasonMalformedRequest, "the request is malformed: %v", err)
 	case errors.Is(err, client.ErrNotEnoughConfirmations):

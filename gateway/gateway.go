@@ -19,6 +19,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -302,48 +303,27 @@ func (s *Server) watchBlocklist(ctx context.Context) {
 	}
 }
 
-// statusWriter records an answer's status and size.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	bytes int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// instrument counts and logs every request of a route.
+// instrument counts and logs every request of a route (httpx.Instrument
+// measures, observe counts and logs). The route label is the pattern's
+// path: the method is in the pattern only to route.
 func (s *Server) instrument(pattern string, h http.HandlerFunc) http.Handler {
 	route := pattern
 	if _, p, ok := strings.Cut(pattern, " "); ok {
 		route = p
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := s.now()
-		sw := &statusWriter{ResponseWriter: w}
-		h(sw, r)
-		d := s.now().Sub(start)
-		s.metrics.observe(route, sw.code, d, sw.bytes)
-		level := slog.LevelDebug
-		if sw.code >= 500 {
-			level = slog.LevelWarn
-		}
-		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", clip(r.URL.Path), "status", sw.code,
-			"bytes", sw.bytes, "took", d)
-	})
+	return httpx.Instrument(route, h, s.observe)
+}
+
+// observe counts a request and logs it, at Warn for a 5xx answer, else at
+// Debug; it is the server's httpx.Observer.
+func (s *Server) observe(r *http.Request, route string, code int, d time.Duration, _, out int64) {
+	s.metrics.observe(route, code, d, out)
+	level := slog.LevelDebug
+	if code >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.Log(r.Context(), level, "request", "method", r.Method, "path", clip(r.URL.Path), "status", code,
+		"bytes", out, "took", d)
 }
 
 // internal logs an unexpected error and answers 500.

@@ -234,12 +234,15 @@ func TestHTTP(t *testing.T) {
 			}
 			wantError(t, "PUT"+q, resp, body, 400, "")
 		}
-		// 413 from the Content-Length, before the body is read…
+		// 403 SIZE_EXCEEDED (Walrus's pair, not HTTP's 413) from the
+		// Content-Length, before the body is read…
 		resp, body := call(t, "PUT", daemon+"/v1/blobs", bytes.NewReader(make([]byte, 64<<10+1)), nil)
-		wantError(t, "PUT over the limit", resp, body, 413, gateway.ReasonBodyTooLarge)
+		wantError(t, "PUT over the limit", resp, body, 403, gateway.ReasonBodyTooLarge)
+		wantStatus(t, "PUT over the limit", body, "SIZE_EXCEEDED")
 		// …and while reading a body without one.
 		resp, body = call(t, "PUT", daemon+"/v1/blobs", io.MultiReader(bytes.NewReader(make([]byte, 64<<10)), strings.NewReader("xy")), nil)
-		wantError(t, "chunked PUT over the limit", resp, body, 413, gateway.ReasonBodyTooLarge)
+		wantError(t, "chunked PUT over the limit", resp, body, 403, gateway.ReasonBodyTooLarge)
+		wantStatus(t, "chunked PUT over the limit", body, "SIZE_EXCEEDED")
 		exact := putBlob(t, daemon, "", randomBytes(64<<10, 5))
 		if exact.NewlyCreated == nil {
 			t.Fatalf("a body of exactly the limit: %+v", exact)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/gateway"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/internal/testnet"
 )
 
@@ -102,11 +103,24 @@ func wantError(t *testing.T, what string, resp *http.Response, body []byte, code
 	if reason != "" && e.Error.Details[0].Reason != reason {
 		t.Fatalf("%s: reason %s, want %s (%s)", what, e.Error.Details[0].Reason, reason, body)
 	}
+	// A Walrus client refuses a status that its table does not pair with
+	// the code, and an ErrorInfo without a domain.
+	if c, ok := httpx.CodeFor(e.Error.Status); !ok || c != code || e.Error.Details[0].Domain == "" {
+		t.Fatalf("%s: %d %s in domain %q is not a Walrus answer (%s)", what, code, e.Error.Status, e.Error.Details[0].Domain, body)
+	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("%s: Cache-Control %q on an error, want no-store", what, cc)
 	}
 	if resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("%s: Content-Type %q", what, resp.Header.Get("Content-Type"))
+	}
+}
+
+// wantStatus checks the AIP-193 status of an error body.
+func wantStatus(t *testing.T, what string, body []byte, status string) {
+	t.Helper()
+	if e := httpx.Parse(0, body); e.Status != status {
+		t.Fatalf("%s: status %q, want %q (%s)", what, e.Status, status, body)
 	}
 }
 

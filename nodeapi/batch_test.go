@@ -17,6 +17,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -126,7 +127,7 @@ func TestSliverBatch(t *testing.T) {
 	if !errors.As(err, &e) || e.Reason != nodeapi.ReasonInvalidSliver {
 		t.Fatalf("client: %v", err)
 	}
-	if i, ok := e.Frame(); !ok || i != mid {
+	if i, ok := nodeapi.Frame(err); !ok || i != mid {
 		t.Fatalf("client error frame %d %v", i, ok)
 	}
 
@@ -306,6 +307,9 @@ func TestSliverBatchLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.rejected(413, nodeapi.ReasonBodyTooLarge, "PUT", batchPath(id, false), append(bytes.Clone(body), 0))
+	if _, b := f.raw("PUT", batchPath(id, false), append(bytes.Clone(body), 0)); httpx.Parse(413, b).Status != httpx.StatusSizeExceeded {
+		t.Fatalf("an oversized batch is not SIZE_EXCEEDED: %s", b)
+	}
 
 	// Without a Content-Length (chunked): 411.
 	req, _ := http.NewRequestWithContext(ctx, "PUT", f.http.URL+batchPath(id, false), io.MultiReader(bytes.NewReader(body)))

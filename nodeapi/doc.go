@@ -7,7 +7,9 @@
 // success envelope {"success":{"code":…,"data":…}}; errors follow AIP-193
 // with Walrus's reason codes in the ErrorInfo detail (the reasons are the
 // Reason* constants, their HTTP codes and statuses the pairs of Walrus's
-// StatusCode table, so that Walrus clients parse them).
+// StatusCode table, so that Walrus clients parse them). The error type, its
+// encoder and parser and that table are internal/httpx's, shared with the
+// gateway.
 //
 // Decisions where Walrus leaves room:
 //   - Malformed path or query parameters are 400 INVALID_ARGUMENT with
@@ -35,10 +37,11 @@
 // or nothing; each frame gets the single PUT's checks, the error names the
 // first failed frame (ErrorInfo metadata frame, pairIndex, sliverType), and
 // frames are verified in parallel while the body is still arriving. It
-// needs a Content-Length (411 LENGTH_REQUIRED), is bounded by
-// MaxBatchBytes (413, HTTP's own code: the route need not follow Walrus's
-// table), a format error is INVALID_BATCH and a body cut off midway is
-// INCOMPLETE_BODY, both 400. Upload bodies, batched or single, take room
+// needs a Content-Length (411 INVALID_ARGUMENT, reason LENGTH_REQUIRED), is
+// bounded by MaxBatchBytes (413 SIZE_EXCEEDED, reason BODY_TOO_LARGE: HTTP's
+// own code with the status Walrus gives sizes, since the route need not
+// follow Walrus's table, which pairs SIZE_EXCEEDED with 403), a format error
+// is INVALID_BATCH and a body cut off midway is INCOMPLETE_BODY, both 400. Upload bodies, batched or single, take room
 // under a node-wide MaxUploadBytesInFlight before they are read, and wait
 // at most UploadWait for it (503 UNAVAILABLE).
 //

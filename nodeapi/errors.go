@@ -1,85 +1,60 @@
 package nodeapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/httpx"
 )
 
 // Error domains (Walrus).
 const (
 	DomainStorageNode = "storage.walrus.space"
-	DomainGlobal      = "global"
+	DomainGlobal      = httpx.DomainGlobal
 )
 
 // Reasons: the ErrorInfo.reason values a node returns. Those marked Walrus
 // are Walrus's own; clients key off them.
 const (
-	ReasonShardNotAssigned     = "SHARD_NOT_ASSIGNED"           // Walrus
-	ReasonIndexOutOfRange      = "INDEX_OUT_OF_RANGE"           // Walrus
-	ReasonUnavailable          = "UNAVAILABLE"                  // Walrus (domain global)
-	ReasonMetadataNotFound     = "METADATA_NOT_FOUND"           // Walrus
-	ReasonForbiddenBlob        = "FORBIDDEN_BLOB"               // Walrus
-	ReasonSliverNotFound       = "SLIVER_NOT_FOUND"             // Walrus
-	ReasonNotRegistered        = "NOT_REGISTERED"               // Walrus
-	ReasonMissingSlivers       = "MISSING_SLIVERS"              // Walrus
-	ReasonCacheSaturated       = "CACHE_SATURATED"              // Walrus
-	ReasonInvalidMetadata      = "INVALID_METADATA"             // Walrus
-	ReasonInvalidBlob          = "INVALID_BLOB"                 // Walrus
-	ReasonUnsupportedEncoding  = "UNSUPPORTED_ENCODING_TYPE"    // Walrus
-	ReasonSymbolNotPresent     = "SYMBOL_NOT_PRESENT_AT_SHARDS" // Walrus
-	ReasonNoSymbolsSpecified   = "NO_SYMBOLS_SPECIFIED"         // Walrus
-	ReasonInvalidFilter        = "INVALID_FILTER"               // Walrus
-	ReasonInvalidSliver        = "INVALID_SLIVER"               // Walrus
-	ReasonInvalidProof         = "INVALID_PROOF"                // Walrus
-	ReasonInternal             = "INTERNAL_ERROR"               // Walrus (domain global)
-	ReasonInvalidBlobID        = "INVALID_BLOB_ID"              // a path blob ID that does not parse
-	ReasonInvalidParameter     = "INVALID_PARAMETER"            // another path or query parameter that does not parse
-	ReasonBodyTooLarge         = "BODY_TOO_LARGE"               // request body above the endpoint's limit
-	ReasonNotFound             = "NOT_FOUND"                    // no such endpoint
-	ReasonInvalidObjectID      = "INVALID_OBJECT_ID"            // a path object ID that does not parse
-	ReasonInvalidBatch         = "INVALID_BATCH"                // a sliver batch that breaks its format (magic, count, type, duplicate, trailing bytes)
-	ReasonIncompleteBody       = "INCOMPLETE_BODY"              // a body that ends before its Content-Length or before the batch it announces
-	ReasonLengthRequired       = "LENGTH_REQUIRED"              // a batch without a Content-Length
-	reasonUnexpectedHTTPStatus = "UNEXPECTED_HTTP_STATUS"       // client side: a body that is not AIP-193
+	ReasonShardNotAssigned    = "SHARD_NOT_ASSIGNED"           // Walrus
+	ReasonIndexOutOfRange     = "INDEX_OUT_OF_RANGE"           // Walrus
+	ReasonUnavailable         = httpx.ReasonUnavailable        // Walrus (domain global)
+	ReasonMetadataNotFound    = "METADATA_NOT_FOUND"           // Walrus
+	ReasonForbiddenBlob       = "FORBIDDEN_BLOB"               // Walrus
+	ReasonSliverNotFound      = "SLIVER_NOT_FOUND"             // Walrus
+	ReasonNotRegistered       = "NOT_REGISTERED"               // Walrus
+	ReasonMissingSlivers      = "MISSING_SLIVERS"              // Walrus
+	ReasonCacheSaturated      = "CACHE_SATURATED"              // Walrus
+	ReasonInvalidMetadata     = "INVALID_METADATA"             // Walrus
+	ReasonInvalidBlob         = "INVALID_BLOB"                 // Walrus
+	ReasonUnsupportedEncoding = "UNSUPPORTED_ENCODING_TYPE"    // Walrus
+	ReasonSymbolNotPresent    = "SYMBOL_NOT_PRESENT_AT_SHARDS" // Walrus
+	ReasonNoSymbolsSpecified  = "NO_SYMBOLS_SPECIFIED"         // Walrus
+	ReasonInvalidFilter       = "INVALID_FILTER"               // Walrus
+	ReasonInvalidSliver       = "INVALID_SLIVER"               // Walrus
+	ReasonInvalidProof        = "INVALID_PROOF"                // Walrus
+	ReasonInternal            = httpx.ReasonInternal           // Walrus (domain global)
+	ReasonInvalidBlobID       = "INVALID_BLOB_ID"              // a path blob ID that does not parse
+	ReasonInvalidParameter    = "INVALID_PARAMETER"            // another path or query parameter that does not parse
+	ReasonBodyTooLarge        = "BODY_TOO_LARGE"               // request body above the endpoint's limit
+	ReasonNotFound            = "NOT_FOUND"                    // no such endpoint
+	ReasonInvalidObjectID     = "INVALID_OBJECT_ID"            // a path object ID that does not parse
+	ReasonInvalidBatch        = "INVALID_BATCH"                // a sliver batch that breaks its format (magic, count, type, duplicate, trailing bytes)
+	ReasonIncompleteBody      = "INCOMPLETE_BODY"              // a body that ends before its Content-Length or before the batch it announces
+	ReasonLengthRequired      = "LENGTH_REQUIRED"              // a batch without a Content-Length
+	// ReasonUnexpectedHTTPStatus is the client's reason for an answer whose
+	// body is not AIP-193 (a proxy's page, say); no node sends it.
+	ReasonUnexpectedHTTPStatus = httpx.ReasonUnexpectedHTTPStatus
 )
 
-// Status strings with their HTTP codes: Walrus's StatusCode table. A Walrus
-// client rejects a pair that is not in it.
-var statusCodes = map[string]int{
-	"OK":                            http.StatusOK,
-	"UNAVAILABLE_FOR_LEGAL_REASONS": http.StatusUnavailableForLegalReasons,
-	"INVALID_ARGUMENT":              http.StatusBadRequest,
-	"NOT_FOUND":                     http.StatusNotFound,
-	"FAILED_PRECONDITION":           http.StatusBadRequest,
-	"PERMISSION_DENIED":             http.StatusForbidden,
-	"SIZE_EXCEEDED":                 http.StatusForbidden,
-	"INTERNAL":                      http.StatusInternalServerError,
-	"DEADLINE_EXCEEDED":             http.StatusGatewayTimeout,
-	"UNAUTHENTICATED":               http.StatusUnauthorized,
-	"RANGE_NOT_SATISFIABLE":         http.StatusRequestedRangeNotSatisfiable,
-	"RESOURCE_EXHAUSTED":            http.StatusTooManyRequests,
-	"UNAVAILABLE":                   http.StatusServiceUnavailable,
-}
-
 // Error is an error answer of a node: the AIP-193 body, or for an answer
-// that is not one, the HTTP code and the start of the body. The client
-// returns it; match on Reason.
-type Error struct {
-	Code     int            // HTTP status code
-	Status   string         // AIP-193 status, e.g. FAILED_PRECONDITION
-	Reason   string         // ErrorInfo.reason, e.g. SHARD_NOT_ASSIGNED
-	Domain   string         // ErrorInfo.domain
-	Message  string         // human-readable
-	Metadata map[string]any // ErrorInfo.metadata
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("nodeapi: %d %s %s: %s", e.Code, e.Status, e.Reason, e.Message)
-}
+// that is not one, the HTTP code and the start of the body (reason
+// ReasonUnexpectedHTTPStatus). The client returns it; match on Reason.
+// It is internal/httpx's Error, which the gateway answers with too: one
+// encoder, one parser and one table of statuses and codes, Walrus's.
+type Error = httpx.Error
 
 // IsReason reports whether err is a node's Error with the given reason.
 func IsReason(err error, reason string) bool {
@@ -87,58 +62,31 @@ func IsReason(err error, reason string) bool {
 	return errors.As(err, &e) && e.Reason == reason
 }
 
-// wireStatus is the JSON form of an AIP-193 error.
-type wireStatus struct {
-	Error struct {
-		Code    int          `json:"code"`
-		Status  string       `json:"status"`
-		Message string       `json:"message"`
-		Details []wireDetail `json:"details"`
-	} `json:"error"`
-}
-
-type wireDetail struct {
-	Type     string         `json:"@type"`
-	Reason   string         `json:"reason,omitempty"`
-	Domain   string         `json:"domain,omitempty"`
-	Metadata map[string]any `json:"metadata,omitempty"`
-}
-
-// MarshalJSON writes the AIP-193 form.
-func (e *Error) MarshalJSON() ([]byte, error) {
-	var w wireStatus
-	w.Error.Code, w.Error.Status, w.Error.Message = e.Code, e.Status, e.Message
-	md := e.Metadata
-	if md == nil {
-		md = map[string]any{}
+// Frame returns the batch frame that an error of PUT
+// /v1/blobs/{blob_id}/slivers names (metadata "frame"), if err is such an
+// error and names one.
+func Frame(err error) (frame int, ok bool) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return 0, false
 	}
-	w.Error.Details = []wireDetail{{Type: "ErrorInfo", Reason: e.Reason, Domain: e.Domain, Metadata: md}}
-	return json.Marshal(w)
+	v, ok := e.MetadataInt("frame")
+	if !ok || v < 0 || int64(int(v)) != v {
+		return 0, false
+	}
+	return int(v), true
 }
 
-// parseError reads an error answer.
-func parseError(code int, body []byte) *Error {
-	var w wireStatus
-	if err := json.Unmarshal(body, &w); err != nil || w.Error.Status == "" {
-		msg := string(body)
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		return &Error{Code: code, Reason: reasonUnexpectedHTTPStatus, Message: msg}
-	}
-	e := &Error{Code: code, Status: w.Error.Status, Message: w.Error.Message}
-	for _, d := range w.Error.Details {
-		if d.Type == "ErrorInfo" {
-			e.Reason, e.Domain, e.Metadata = d.Reason, d.Domain, d.Metadata
-			break
-		}
-	}
-	return e
-}
+// parseError reads an error answer of a node (httpx.Parse): it never
+// fails, a body that is not AIP-193 gives ReasonUnexpectedHTTPStatus.
+func parseError(code int, body []byte) *Error { return httpx.Parse(code, body) }
 
-// newError builds a storage-node error with a status from the table.
+// newError builds a storage-node error; its HTTP code is the status's in
+// Walrus's table (httpx.New).
 func newError(status, reason, msg string, md map[string]any) *Error {
-	return &Error{Code: statusCodes[status], Status: status, Reason: reason, Domain: DomainStorageNode, Message: msg, Metadata: md}
+	e := httpx.New(status, reason, msg)
+	e.Domain, e.Metadata = DomainStorageNode, md
+	return e
 }
 
 func errInvalidBlobID(s string) *Error {
@@ -177,9 +125,9 @@ func errBodyTooLarge(limit int64) *Error {
 		map[string]any{"limit": limit})
 }
 
-// errBatchTooLarge is HTTP's own 413: the batch route is ours, not
-// Walrus's, so it need not keep to Walrus's table (which pairs
-// SIZE_EXCEEDED with 403).
+// errBatchTooLarge is HTTP's own 413 with Walrus's SIZE_EXCEEDED status:
+// the batch route is ours, not Walrus's, so it need not keep to Walrus's
+// table (which pairs SIZE_EXCEEDED with 403), and only our client calls it.
 func errBatchTooLarge(limit int64) *Error {
 	e := errBodyTooLarge(limit)
 	e.Code = http.StatusRequestEntityTooLarge
@@ -192,28 +140,6 @@ func errLengthRequired() *Error {
 	return e
 }
 
-// Frame returns the batch frame an error of PUT /v1/blobs/{blob_id}/slivers
-// names (metadata "frame"), if any.
-func (e *Error) Frame() (frame int, ok bool) {
-	switch v := e.Metadata["frame"].(type) {
-	case int:
-		return v, true
-	case float64:
-		if v >= 0 && v == float64(int(v)) {
-			return int(v), true
-		}
-	}
-	return 0, false
-}
+func errUnavailable() *Error { return httpx.Unavailable("the service is currently unavailable") }
 
-func errUnavailable() *Error {
-	e := newError("UNAVAILABLE", ReasonUnavailable, "the service is currently unavailable", nil)
-	e.Domain = DomainGlobal
-	return e
-}
-
-func errInternal() *Error {
-	e := newError("INTERNAL", ReasonInternal, "an internal error has occurred, please report it", nil)
-	e.Domain = DomainGlobal
-	return e
-}
+func errInternal() *Error { return httpx.Internal() }

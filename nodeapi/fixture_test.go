@@ -19,6 +19,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
@@ -318,6 +319,15 @@ func (f *fixture) rejected(code int, reason, method, path string, body []byte) {
 	}
 	if got >= 500 {
 		f.t.Fatalf("%s %s: a rejection must be 4xx", method, path)
+	}
+	// The status is Walrus's for the code, so that Walrus clients parse the
+	// answer; only the batch route's HTTP codes 411 and 413 leave the table
+	// (doc.go), and even they carry a status of it.
+	if want, ok := httpx.CodeFor(e.Error.Status); !ok || want != code && code != http.StatusLengthRequired && code != http.StatusRequestEntityTooLarge {
+		f.t.Fatalf("%s %s: %d %s is not a pair of Walrus's table", method, path, code, e.Error.Status)
+	}
+	if e.Error.Details[0].Domain != nodeapi.DomainStorageNode {
+		f.t.Fatalf("%s %s: domain %q", method, path, e.Error.Details[0].Domain)
 	}
 	if f.store.digest() != before {
 		f.t.Fatalf("%s %s: a rejection changed the store", method, path)

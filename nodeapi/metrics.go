@@ -1,6 +1,7 @@
 package nodeapi
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -48,7 +49,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) observe(route string, code int, d time.Duration, in, out int64) {
+// observe counts one request; it is the server's httpx.Observer.
+func (m *metrics) observe(_ *http.Request, route string, code int, d time.Duration, in, out int64) {
 	if !m.observing {
 		return
 	}

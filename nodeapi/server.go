@@ -2,7 +2,6 @@ package nodeapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -339,75 +339,24 @@ func (s *Server) routes() {
 	}))
 }
 
-// statusWriter records the status and size of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	bytes int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.code = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
 // instrument turns a handler into an http.Handler: errors become AIP-193
 // answers (internal ones are logged, not shown), and every request is
-// counted.
+// counted (httpx.Instrument measures, metrics.observe counts).
 func (s *Server) instrument(pattern string, h handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		body := &countingBody{ReadCloser: r.Body}
-		r.Body = body
-		if err := h(sw, r); err != nil {
+	return httpx.Instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 				e = errInternal()
 			}
-			writeJSON(sw, e.Code, e)
+			httpx.WriteError(w, e)
 		}
-		s.metrics.observe(pattern, sw.code, time.Since(start), body.n, sw.bytes)
-	})
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":{"code":500,"status":"INTERNAL","message":"encoding failed","details":[]}}`)
-	}
-	w.Header().Set(headerContentType, "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
+	}), s.metrics.observe)
 }
 
 // writeSuccess writes the JSON success envelope.
-func writeSuccess[T any](w http.ResponseWriter, code int, data T) {
-	var env success[T]
-	env.Success.Code, env.Success.Data = code, data
-	writeJSON(w, code, env)
-}
+func writeSuccess(w http.ResponseWriter, code int, data any) { httpx.WriteSuccess(w, code, data) }
 
 func writeBCS(w http.ResponseWriter, b []byte) {
 	w.Header().Set(headerContentType, contentTypeOctetStream)

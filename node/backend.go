@@ -2,8 +2,8 @@ package node
 
 import (
 	"errors"
+	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/ids"
@@ -12,51 +12,66 @@ import (
 	"github.com/walrus-go/walrus/store"
 )
 
-// backend is what the REST server runs on: the store (with damaged values
-// reported and repaired instead of served), the chain view and the node's
-// record of blobs.
+// backend is what the REST server runs on (nodeapi.Store and
+// nodeapi.Chain): the store, with damaged values reported and repaired
+// instead of served, the committee view and the node's record of blobs.
+// Recovery reads the node's own data through it too.
 type backend struct {
-	n *Node
+	log     *slog.Logger
+	store   *store.Store
+	view    *view
+	locks   *blobLocks
+	cache   *metadataCache
+	repair  *repairer
+	metrics *metrics
+}
 
+func newBackend(p *parts, r *repairer) *backend {
+	return &backend{log: p.log, store: p.store, view: p.view, locks: p.locks, cache: p.cache, repair: r, metrics: p.metrics}
+}
+
+// metadataCache is a small cache of parsed metadata, dropped when a blob's
+// data goes or is found damaged.
+type metadataCache struct {
 	mu struct {
 		sync.Mutex
-		md    map[blob.ID]*blob.MetadataWithID // parsed metadata, a small cache
-		order []blob.ID
+		md    map[blob.ID]*blob.MetadataWithID
+		order []blob.ID // oldest first
 	}
 }
 
 const metadataCacheSize = 64
 
-func newBackend(n *Node) *backend {
-	b := &backend{n: n}
-	b.mu.md = map[blob.ID]*blob.MetadataWithID{}
-	return b
+func newMetadataCache() *metadataCache {
+	c := &metadataCache{}
+	c.mu.md = map[blob.ID]*blob.MetadataWithID{}
+	return c
 }
 
-func (b *backend) cached(id blob.ID) *blob.MetadataWithID {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.mu.md[id]
+func (c *metadataCache) get(id blob.ID) *blob.MetadataWithID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.md[id]
 }
 
-func (b *backend) remember(md *blob.MetadataWithID) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.mu.md[md.ID]; ok {
+func (c *metadataCache) put(md *blob.MetadataWithID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.md[md.ID]; ok {
 		return
 	}
-	if len(b.mu.order) >= metadataCacheSize {
-		delete(b.mu.md, b.mu.order[0])
-		b.mu.order = b.mu.order[1:]
+	if len(c.mu.order) >= metadataCacheSize {
+		delete(c.mu.md, c.mu.order[0])
+		c.mu.order = c.mu.order[1:]
 	}
-	b.mu.md[md.ID] = md
-	b.mu.order = append(b.mu.order, md.ID)
+	c.mu.md[md.ID] = md
+	c.mu.order = append(c.mu.order, md.ID)
 }
 
-func (b *backend) forget(id blob.ID) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.mu.md, id)
+func (c *metadataCache) forget(id blob.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.mu.md, id)
 }
 
 // found turns a store answer into (ok, err), repairing damaged values.
@@ -67,8 +82,8 @@ func (b *backend) found(err error, repair func()) (bool, error) {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil
 	case errors.Is(err, store.ErrCorrupt):
-		b.n.log.Error("damaged value in the store; deleting it and recovering it from peers", "err", err)
-		b.n.metrics.corrupt.Inc()
+		b.log.Error("damaged value in the store; deleting it and recovering it from peers", "err", err)
+		b.metrics.corrupt.Inc()
 		repair()
 		return false, nil
 	}
@@ -77,55 +92,55 @@ func (b *backend) found(err error, repair func()) (bool, error) {
 
 // Metadata implements nodeapi.Store.
 func (b *backend) Metadata(id blob.ID) (*blob.MetadataWithID, bool, error) {
-	if md := b.cached(id); md != nil {
+	if md := b.cache.get(id); md != nil {
 		return md, true, nil
 	}
-	md, err := b.n.store.Metadata(id)
-	ok, err := b.found(err, func() { b.n.repairMetadata(id) })
+	md, err := b.store.Metadata(id)
+	ok, err := b.found(err, func() { b.repair.metadata(id) })
 	if ok {
-		b.remember(md)
+		b.cache.put(md)
 	}
 	return md, ok, err
 }
 
 // MetadataBCS implements nodeapi.Store.
 func (b *backend) MetadataBCS(id blob.ID) ([]byte, bool, error) {
-	v, err := b.n.store.MetadataBytes(id)
-	ok, err := b.found(err, func() { b.n.repairMetadata(id) })
+	v, err := b.store.MetadataBytes(id)
+	ok, err := b.found(err, func() { b.repair.metadata(id) })
 	return v, ok, err
 }
 
 // Sync implements nodeapi.Store.
-func (b *backend) Sync() error { return b.n.store.Sync() }
+func (b *backend) Sync() error { return b.store.Sync() }
 
 // PutMetadata implements nodeapi.Store.
 func (b *backend) PutMetadata(md *blob.MetadataWithID) error {
-	if err := b.n.store.PutMetadata(md); err != nil {
+	if err := b.store.PutMetadata(md); err != nil {
 		return err
 	}
-	b.remember(md)
+	b.cache.put(md)
 	return nil
 }
 
 // Sliver implements nodeapi.Store.
 func (b *backend) Sliver(shard uint16, t blob.SliverType, id blob.ID) (*redstuff.Sliver, bool, error) {
-	s, err := b.n.store.Sliver(shard, t, id)
-	ok, err := b.found(err, func() { b.n.repairSliver(shard, t, id) })
+	s, err := b.store.Sliver(shard, t, id)
+	ok, err := b.found(err, func() { b.repair.sliver(shard, t, id) })
 	return s, ok, err
 }
 
 // AppendSliverBCS implements nodeapi.Store.
 func (b *backend) AppendSliverBCS(dst []byte, shard uint16, t blob.SliverType, id blob.ID) ([]byte, bool, error) {
-	v, err := b.n.store.AppendSliverBytes(dst, shard, t, id)
-	ok, err := b.found(err, func() { b.n.repairSliver(shard, t, id) })
+	v, err := b.store.AppendSliverBytes(dst, shard, t, id)
+	ok, err := b.found(err, func() { b.repair.sliver(shard, t, id) })
 	return v, ok, err
 }
 
 // HasSliver implements nodeapi.Store.
 func (b *backend) HasSliver(shard uint16, t blob.SliverType, id blob.ID) (bool, error) {
-	ok, err := b.n.store.HasSliver(shard, t, id)
+	ok, err := b.store.HasSliver(shard, t, id)
 	if err != nil {
-		return b.found(err, func() { b.n.repairSliver(shard, t, id) })
+		return b.found(err, func() { b.repair.sliver(shard, t, id) })
 	}
 	return ok, nil
 }
@@ -143,42 +158,42 @@ func (b *backend) PutSlivers(id blob.ID, slivers []nodeapi.ShardSliver) error {
 	if len(slivers) == 0 {
 		return nil
 	}
-	mu := b.n.lock(id)
+	mu := b.locks.of(id)
 	mu.Lock()
 	defer mu.Unlock()
-	info, err := b.n.store.BlobInfo(id)
+	info, err := b.store.BlobInfo(id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if info.Invalid != nil || !info.Live(b.n.view.Epoch()) {
+	if info.Invalid != nil || !info.Live(b.view.Epoch()) {
 		return nil // deleted meanwhile: nothing to keep
 	}
 	ss := make([]store.ShardSliver, len(slivers))
 	for i, x := range slivers {
 		ss[i] = store.ShardSliver{Shard: x.Shard, Sliver: x.Sliver}
 	}
-	if err := b.n.store.PutSlivers(id, ss); err != nil {
+	if err := b.store.PutSlivers(id, ss); err != nil {
 		return err
 	}
-	b.n.metrics.slivers.WithLabelValues("upload").Add(float64(len(slivers)))
+	b.metrics.slivers.WithLabelValues("upload").Add(float64(len(slivers)))
 	return nil
 }
 
 // Epoch implements nodeapi.Chain.
-func (b *backend) Epoch() uint32 { return b.n.view.Epoch() }
+func (b *backend) Epoch() uint32 { return b.view.Epoch() }
 
 // OwnedShards implements nodeapi.Chain.
-func (b *backend) OwnedShards() []uint16 { return b.n.view.OwnedShards() }
+func (b *backend) OwnedShards() []uint16 { return b.view.OwnedShards() }
 
 // Owns implements nodeapi.Chain.
-func (b *backend) Owns(shard uint16) bool { return b.n.view.Owns(shard) }
+func (b *backend) Owns(shard uint16) bool { return b.view.Owns(shard) }
 
 // ServingShards implements nodeapi.Chain.
-func (b *backend) ServingShards() []uint16 { return b.n.view.ServingShards() }
+func (b *backend) ServingShards() []uint16 { return b.view.ServingShards() }
 
 // Registration implements nodeapi.Chain.
 func (b *backend) Registration(id blob.ID) (nodeapi.Registration, error) {
-	info, err := b.n.store.BlobInfo(id)
+	info, err := b.store.BlobInfo(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nodeapi.Registration{}, nil
 	}
@@ -190,7 +205,7 @@ func (b *backend) Registration(id blob.ID) (nodeapi.Registration, error) {
 		ev := eventID(info.Invalid.Event)
 		r.Invalid = &ev
 	}
-	epoch := b.n.view.Epoch()
+	epoch := b.view.Epoch()
 	for _, x := range info.Registrations {
 		if !x.Live(epoch) {
 			continue
@@ -210,14 +225,14 @@ func eventID(e ids.EventID) ids.EventID {
 
 // Status implements nodeapi.Chain.
 func (b *backend) Status(id blob.ID) (nodeapi.BlobStatus, error) {
-	info, err := b.n.store.BlobInfo(id)
+	info, err := b.store.BlobInfo(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nodeapi.BlobStatus{}, nil
 	}
 	if err != nil {
 		return nodeapi.BlobStatus{}, err
 	}
-	return statusOf(&info, b.n.view.Epoch()), nil
+	return statusOf(&info, b.view.Epoch()), nil
 }
 
 // statusOf is the BlobStatus of a record in an epoch: invalid; permanent,
@@ -258,50 +273,4 @@ func statusOf(info *store.BlobInfo, epoch uint32) nodeapi.BlobStatus {
 		return nodeapi.BlobStatus{}
 	}
 	return st
-}
-
-// Health implements nodeapi.HealthSource.
-func (b *backend) Health(detailed bool) nodeapi.HealthInfo {
-	n := b.n
-	h := nodeapi.HealthInfo{Uptime: nodeapi.Duration(time.Since(n.started)), Epoch: n.view.Epoch(),
-		PublicKey: nodeapi.PublicKey(n.keys.Protocol.PublicKey().Bytes())}
-	cursor := n.stats.cursorH.Load()
-	chainH := n.stats.chainHeight.Load()
-	h.EventProgress = nodeapi.EventProgress{Persisted: n.stats.events.Load(), HighestFinishedEventIndex: &cursor}
-	h.LatestCheckpointSequenceNumber = &chainH
-	backlog, _ := n.store.SyncQueueLen()
-	owned := n.view.OwnedShards()
-	recovering := n.recoveringShards()
-	switch {
-	case len(owned) == 0:
-		h.NodeStatus = nodeapi.NodeStatusStandby
-	case chainH > cursor+20:
-		h.NodeStatus = nodeapi.NodeStatusRecoveryCatchUp
-	case backlog > 0:
-		h.NodeStatus = nodeapi.NodeStatusRecoveryInProgress
-	default:
-		h.NodeStatus = nodeapi.NodeStatusActive
-	}
-	h.ShardSummary.Owned = len(owned)
-	var detail nodeapi.ShardDetail
-	for _, s := range owned {
-		st := nodeapi.ShardReady
-		if recovering[s] {
-			st = nodeapi.ShardInRecovery
-			h.ShardSummary.OwnedShardStatus.InRecovery++
-		} else {
-			h.ShardSummary.OwnedShardStatus.Ready++
-		}
-		detail.Owned = append(detail.Owned, nodeapi.ShardHealth{Shard: s, Status: st})
-	}
-	for _, s := range n.view.ServingShards() {
-		if !n.view.Owns(s) {
-			h.ShardSummary.ReadOnly++
-			detail.Other = append(detail.Other, nodeapi.ShardHealth{Shard: s, Status: nodeapi.ShardReadOnly})
-		}
-	}
-	if detailed {
-		h.ShardDetail = &detail
-	}
-	return h
 }

@@ -2,41 +2,42 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/blocklist"
 )
 
-// watchBlocklist re-reads the blocklist periodically and deletes the data
-// of newly listed blobs (also of those listed before the node started).
-func (n *Node) watchBlocklist(ctx context.Context) error {
-	if n.cfg.BlocklistPath == "" {
-		return nil
-	}
-	apply := func(ids []blob.ID) {
-		for _, id := range ids {
-			if err := n.collectBlocked(id); err != nil {
-				n.log.Error("deleting a blocked blob", "blob_id", id, "err", err)
-			}
+// blocklistWatcher deletes the data of blocked blobs: those listed when the
+// node starts, then those added to the file, which blocklist.List.Watch
+// re-reads every interval. Refusing uploads and reads of listed blobs is the
+// REST server's part, and not recovering them the recoverer's.
+type blocklistWatcher struct {
+	log      *slog.Logger
+	list     *blocklist.List
+	gc       *collector
+	interval time.Duration
+}
+
+func newBlocklistWatcher(p *parts, gc *collector, interval time.Duration) *blocklistWatcher {
+	return &blocklistWatcher{log: p.log, list: p.blocklist, gc: gc, interval: interval}
+}
+
+// run watches the blocklist until ctx ends. Without a blocklist file there
+// is nothing to watch and it returns at once.
+func (w *blocklistWatcher) run(ctx context.Context) error {
+	w.apply(w.list.IDs())
+	// Watch paces itself with the wall clock: it takes no clock.Clock.
+	w.list.Watch(ctx, w.interval, w.log, w.apply)
+	return nil
+}
+
+// apply deletes the data of newly blocked blobs.
+func (w *blocklistWatcher) apply(ids []blob.ID) {
+	for _, id := range ids {
+		if err := w.gc.collectBlocked(id); err != nil {
+			w.log.Error("deleting a blocked blob", "blob_id", id, "err", err)
 		}
-	}
-	apply(n.blocklist.IDs())
-	t := time.NewTicker(n.cfg.BlocklistReload)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		added, _, err := n.blocklist.Reload()
-		if err != nil {
-			n.log.Error("reloading the blocklist; keeping the previous one", "path", n.cfg.BlocklistPath, "err", err)
-			continue
-		}
-		if len(added) > 0 {
-			n.log.Info("blocklist changed", "added", len(added), "total", n.blocklist.Len())
-		}
-		apply(added)
 	}
 }

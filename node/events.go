@@ -2,71 +2,110 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/clock"
 	"github.com/walrus-go/walrus/store"
 )
 
-// followEvents hands every chain event after the stored cursor to
-// handleEvent, in order. Each event's effects are committed together with
+// uploads is what the node tells its REST server about blobs: a
+// registration opens a blob to uploads (and flushes the ones buffered with
+// ?pending=true); a blob whose data goes loses its buffered uploads.
+// *nodeapi.Server implements it.
+type uploads interface {
+	Registered(id blob.ID)
+	DropPending(id blob.ID)
+}
+
+// Retry delays of the event follower: the first, and the most it doubles
+// to.
+const (
+	eventRetryMin = 100 * time.Millisecond
+	eventRetryMax = 5 * time.Second
+)
+
+// follower is the chain event follower. It hands every chain event after
+// the cursor in the store to its handler, in order: blob events here,
+// epoch events to epochs. Each event's effects are committed together with
 // its cursor, so a crash neither loses nor repeats an effect; an event that
 // cannot be handled (the chain or the store failing) is retried.
-func (n *Node) followEvents(ctx context.Context) error {
-	cursor, err := n.store.Cursor()
+type follower struct {
+	log       *slog.Logger
+	clock     clock.Clock
+	store     *store.Store
+	chain     *chainclient.Client
+	view      *view
+	locks     *blobLocks
+	blocklist *blocklist.List
+	uploads   uploads
+	gc        *collector
+	epochs    *epochs
+	wake      signal // blob sync
+	progress  *progress
+	metrics   *metrics
+}
+
+func newFollower(p *parts, u uploads, gc *collector, e *epochs) *follower {
+	return &follower{log: p.log, clock: p.clock, store: p.store, chain: p.chain, view: p.view, locks: p.locks,
+		blocklist: p.blocklist, uploads: u, gc: gc, epochs: e, wake: p.wake, progress: p.progress, metrics: p.metrics}
+}
+
+// run follows the chain's events until ctx ends.
+func (f *follower) run(ctx context.Context) error {
+	cursor, err := f.store.Cursor()
 	if err != nil {
 		return fmt.Errorf("node: event cursor: %w", err)
 	}
-	n.stats.cursorH.Store(cursor.Height)
-	sub := n.chain.Subscribe(cursor)
-	backoff := 100 * time.Millisecond
+	f.progress.cursorH.Store(cursor.Height)
+	sub := f.chain.Subscribe(cursor)
+	backoff := eventRetryMin
 	for {
 		ev, err := sub.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			n.log.Warn("reading chain events", "err", err)
-			if !sleep(ctx, backoff) {
+			f.log.Warn("reading chain events", "err", err)
+			if clock.Sleep(ctx, f.clock, backoff) != nil {
 				return nil
 			}
-			backoff = min(2*backoff, 5*time.Second)
-			sub = n.chain.Subscribe(sub.Cursor())
+			backoff = min(2*backoff, eventRetryMax)
+			sub = f.chain.Subscribe(sub.Cursor())
 			continue
 		}
-		backoff = 100 * time.Millisecond
-		for {
-			err := n.handleEvent(ctx, ev)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			n.log.Error("handling chain event; retrying", "type", ev.Event.Type, "cursor", ev.Cursor, "err", err)
-			if !sleep(ctx, backoff) {
-				return nil
-			}
-			backoff = min(2*backoff, 5*time.Second)
+		backoff = eventRetryMin
+		if !f.handleUntilDone(ctx, ev, &backoff) {
+			return nil
 		}
-		n.stats.events.Add(1)
-		n.stats.cursorH.Store(ev.Cursor.Height)
-		n.metrics.events.WithLabelValues(ev.Event.Type).Inc()
+		f.progress.events.Add(1)
+		f.progress.cursorH.Store(ev.Cursor.Height)
+		f.metrics.events.WithLabelValues(ev.Event.Type).Inc()
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// handleUntilDone handles an event, retrying with a doubling delay until it
+// succeeds; it reports false if ctx ended first.
+func (f *follower) handleUntilDone(ctx context.Context, ev chain.EventRecord, backoff *time.Duration) bool {
+	for {
+		err := f.handle(ctx, ev)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		f.log.Error("handling chain event; retrying", "type", ev.Event.Type, "cursor", ev.Cursor, "err", err)
+		if clock.Sleep(ctx, f.clock, *backoff) != nil {
+			return false
+		}
+		*backoff = min(2**backoff, eventRetryMax)
 	}
 }
 
@@ -74,83 +113,74 @@ func recordEventID(ev chain.EventRecord) ids.EventID {
 	return ids.EventID{TxDigest: ev.TxDigest, Seq: uint64(ev.Cursor.EventIndex)}
 }
 
-// handleEvent applies one event.
-func (n *Node) handleEvent(ctx context.Context, ev chain.EventRecord) error {
+// handle applies one event.
+func (f *follower) handle(ctx context.Context, ev chain.EventRecord) error {
 	switch ev.Event.Type {
 	case chain.EventBlobRegistered:
 		e, err := chain.ParseBlobRegistered(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onRegistered(ev, e)
+		return f.onRegistered(ev, e)
 	case chain.EventBlobCertified:
 		e, err := chain.ParseBlobCertified(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onCertified(ev, e)
+		return f.onCertified(ev, e)
 	case chain.EventBlobDeleted:
 		e, err := chain.ParseBlobDeleted(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onDeleted(ev, e)
+		return f.onDeleted(ev, e)
 	case chain.EventInvalidBlobID:
 		e, err := chain.ParseInvalidBlobID(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onInvalid(ev, e)
+		return f.onInvalid(ev, e)
 	case chain.EventEpochChangeStart:
 		e, err := chain.ParseEpochEvent(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onEpochChangeStart(ctx, ev, e.Epoch)
+		return f.epochs.onChangeStart(ctx, ev, e.Epoch)
 	case chain.EventEpochChangeDone:
 		e, err := chain.ParseEpochEvent(ev.Event.Data)
 		if err != nil {
-			return n.skipEvent(ev, err)
+			return f.skip(ev, err)
 		}
-		return n.onEpochChangeDone(ctx, ev, e.Epoch)
+		return f.epochs.onChangeDone(ctx, ev, e.Epoch)
 	}
-	return n.saveCursor(ev)
+	return f.saveCursor(ev)
 }
 
-// skipEvent logs an event whose payload does not decode and moves past it:
-// the chain wrote it, so retrying cannot help.
-func (n *Node) skipEvent(ev chain.EventRecord, err error) error {
-	n.log.Error("undecodable chain event skipped", "type", ev.Event.Type, "cursor", ev.Cursor, "err", err)
-	return n.saveCursor(ev)
+// skip logs an event whose payload does not decode and moves past it: the
+// chain wrote it, so retrying cannot help.
+func (f *follower) skip(ev chain.EventRecord, err error) error {
+	f.log.Error("undecodable chain event skipped", "type", ev.Event.Type, "cursor", ev.Cursor, "err", err)
+	return f.saveCursor(ev)
 }
 
-func (n *Node) saveCursor(ev chain.EventRecord) error {
-	b := n.store.NewBatch()
+func (f *follower) saveCursor(ev chain.EventRecord) error {
+	b := f.store.NewBatch()
 	b.SetCursor(ev.Cursor)
 	return b.Commit(false)
 }
 
-// blobInfo loads a blob's record (empty if none).
-func (n *Node) blobInfo(id blob.ID) (store.BlobInfo, error) {
-	info, err := n.store.BlobInfo(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.BlobInfo{}, nil
-	}
-	return info, err
-}
-
 // onRegistered records a registration; the blob's data is accepted from
 // now on, and pending uploads are stored.
-func (n *Node) onRegistered(ev chain.EventRecord, e chain.BlobRegistered) error {
-	mu := n.lock(e.BlobID)
+func (f *follower) onRegistered(ev chain.EventRecord, e chain.BlobRegistered) error {
+	mu := f.locks.of(e.BlobID)
 	mu.Lock()
-	info, err := n.blobInfo(e.BlobID)
+	info, err := loadBlobInfo(f.store, e.BlobID)
 	if err != nil {
 		mu.Unlock()
 		return err
 	}
-	b := n.store.NewBatch()
-	live := e.EndEpoch > n.view.Epoch()
+	b := f.store.NewBatch()
+	live := e.EndEpoch > f.view.Epoch()
 	if live {
 		info.Put(store.Registration{ObjectID: e.ObjectID, Deletable: e.Deletable, EndEpoch: e.EndEpoch, Event: recordEventID(ev)})
 		b.SetBlobInfo(e.BlobID, &info)
@@ -162,42 +192,31 @@ func (n *Node) onRegistered(ev chain.EventRecord, e chain.BlobRegistered) error 
 	if err != nil {
 		return err
 	}
-	if live && info.Invalid == nil && !n.blocklist.Blocked(e.BlobID) {
-		n.api.Registered(e.BlobID)
+	if live && info.Invalid == nil && !f.blocklist.Blocked(e.BlobID) {
+		f.uploads.Registered(e.BlobID)
 	}
 	return nil
 }
 
 // onCertified marks the object certified (or extended) and queues the blob
 // for recovery of any slivers the node lacks.
-func (n *Node) onCertified(ev chain.EventRecord, e chain.BlobCertified) error {
-	mu := n.lock(e.BlobID)
+func (f *follower) onCertified(ev chain.EventRecord, e chain.BlobCertified) error {
+	mu := f.locks.of(e.BlobID)
 	mu.Lock()
 	defer mu.Unlock()
-	info, err := n.blobInfo(e.BlobID)
+	info, err := loadBlobInfo(f.store, e.BlobID)
 	if err != nil {
 		return err
 	}
-	epoch := n.view.Epoch()
-	r := info.Registration(e.ObjectID)
-	reg := store.Registration{ObjectID: e.ObjectID, Deletable: e.Deletable, EndEpoch: e.EndEpoch}
-	if r != nil {
-		reg = *r
-	}
-	if reg.CertifiedEpoch == nil {
-		ce := e.Epoch
-		reg.CertifiedEpoch = &ce
-	}
-	reg.EndEpoch = max(reg.EndEpoch, e.EndEpoch)
-	reg.Event = recordEventID(ev)
-	b := n.store.NewBatch()
+	reg := certifiedRegistration(&info, ev, e)
+	b := f.store.NewBatch()
 	queued := false
-	if reg.Live(epoch) {
+	if reg.Live(f.view.Epoch()) {
 		info.Put(reg)
 		b.SetBlobInfo(e.BlobID, &info)
 		b.AddExpiry(reg.EndEpoch, e.BlobID)
-		if !e.IsExtension && info.Invalid == nil && !n.blocklist.Blocked(e.BlobID) {
-			already, err := n.store.SyncQueued(e.BlobID)
+		if !e.IsExtension && info.Invalid == nil && !f.blocklist.Blocked(e.BlobID) {
+			already, err := f.store.SyncQueued(e.BlobID)
 			if err != nil {
 				b.Discard()
 				return err
@@ -213,27 +232,44 @@ func (n *Node) onCertified(ev chain.EventRecord, e chain.BlobCertified) error {
 		return err
 	}
 	if queued {
-		n.wakeSync()
+		f.wake.wake()
 	}
 	return nil
 }
 
+// certifiedRegistration is the object's registration after a BlobCertified
+// event: certified in the event's epoch unless it was before, and ending no
+// earlier than the event says.
+func certifiedRegistration(info *store.BlobInfo, ev chain.EventRecord, e chain.BlobCertified) store.Registration {
+	reg := store.Registration{ObjectID: e.ObjectID, Deletable: e.Deletable, EndEpoch: e.EndEpoch}
+	if r := info.Registration(e.ObjectID); r != nil {
+		reg = *r
+	}
+	if reg.CertifiedEpoch == nil {
+		ce := e.Epoch
+		reg.CertifiedEpoch = &ce
+	}
+	reg.EndEpoch = max(reg.EndEpoch, e.EndEpoch)
+	reg.Event = recordEventID(ev)
+	return reg
+}
+
 // onDeleted drops a deleted object's registration; the data goes when no
 // live registration keeps it.
-func (n *Node) onDeleted(ev chain.EventRecord, e chain.BlobDeleted) error {
-	mu := n.lock(e.BlobID)
+func (f *follower) onDeleted(ev chain.EventRecord, e chain.BlobDeleted) error {
+	mu := f.locks.of(e.BlobID)
 	mu.Lock()
 	defer mu.Unlock()
-	info, err := n.blobInfo(e.BlobID)
+	info, err := loadBlobInfo(f.store, e.BlobID)
 	if err != nil {
 		return err
 	}
-	b := n.store.NewBatch()
+	b := f.store.NewBatch()
 	info.Remove(e.ObjectID)
 	b.SetBlobInfo(e.BlobID, &info)
-	collect := info.Invalid == nil && !info.Live(n.view.Epoch())
+	collect := info.Invalid == nil && !info.Live(f.view.Epoch())
 	if collect {
-		if err := n.deleteBlobData(b, e.BlobID); err != nil {
+		if err := f.gc.deleteData(b, e.BlobID); err != nil {
 			b.Discard()
 			return err
 		}
@@ -243,27 +279,27 @@ func (n *Node) onDeleted(ev chain.EventRecord, e chain.BlobDeleted) error {
 		return err
 	}
 	if collect {
-		n.collected(e.BlobID, "deleted")
+		f.gc.collected(e.BlobID, "deleted")
 	}
 	return nil
 }
 
 // onInvalid records that the blob ID is invalid and deletes its data; the
 // node reports it invalid from now on.
-func (n *Node) onInvalid(ev chain.EventRecord, e chain.InvalidBlobIDEvent) error {
-	mu := n.lock(e.BlobID)
+func (f *follower) onInvalid(ev chain.EventRecord, e chain.InvalidBlobIDEvent) error {
+	mu := f.locks.of(e.BlobID)
 	mu.Lock()
 	defer mu.Unlock()
-	info, err := n.blobInfo(e.BlobID)
+	info, err := loadBlobInfo(f.store, e.BlobID)
 	if err != nil {
 		return err
 	}
-	b := n.store.NewBatch()
+	b := f.store.NewBatch()
 	if info.Invalid == nil {
 		info.Invalid = &store.Invalidation{Epoch: e.Epoch, Event: recordEventID(ev)}
 	}
 	b.SetBlobInfo(e.BlobID, &info)
-	if err := n.deleteBlobData(b, e.BlobID); err != nil {
+	if err := f.gc.deleteData(b, e.BlobID); err != nil {
 		b.Discard()
 		return err
 	}
@@ -271,26 +307,8 @@ func (n *Node) onInvalid(ev chain.EventRecord, e chain.InvalidBlobIDEvent) error
 	if err := b.Commit(false); err != nil {
 		return err
 	}
-	n.api.DropPending(e.BlobID)
-	n.collected(e.BlobID, "invalid")
-	n.log.Info("blob marked invalid on chain; its data is deleted", "blob_id", e.BlobID)
+	f.uploads.DropPending(e.BlobID)
+	f.gc.collected(e.BlobID, "invalid")
+	f.log.Info("blob marked invalid on chain; its data is deleted", "blob_id", e.BlobID)
 	return nil
-}
-
-// deleteBlobData adds the deletion of a blob's metadata and slivers (in every
-// shard the store holds) and of its recovery queue entry to a batch.
-func (n *Node) deleteBlobData(b *store.Batch, id blob.ID) error {
-	shards, err := n.store.Shards()
-	if err != nil {
-		return err
-	}
-	b.DeleteBlobData(id, shards)
-	return nil
-}
-
-// collected accounts for a blob whose data was deleted.
-func (n *Node) collected(id blob.ID, reason string) {
-	n.backend.forget(id)
-	n.metrics.gc.WithLabelValues(reason).Inc()
-	n.log.Debug("blob data collected", "blob_id", id, "reason", reason)
 }

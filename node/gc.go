@@ -1,43 +1,62 @@
 package node
 
 import (
+	"log/slog"
+
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/store"
 )
+
+// collector is garbage collection: it deletes the data of blobs that no
+// live registration keeps (expired at an epoch change, deleted, invalid)
+// and of blocked blobs, and accounts for it. It has no loop of its own: the
+// event follower, epochs and the blocklist watcher call it.
+type collector struct {
+	log     *slog.Logger
+	store   *store.Store
+	locks   *blobLocks
+	cache   *metadataCache
+	uploads uploads
+	metrics *metrics
+}
+
+func newCollector(p *parts, u uploads) *collector {
+	return &collector{log: p.log, store: p.store, locks: p.locks, cache: p.cache, uploads: u, metrics: p.metrics}
+}
 
 // collectExpired drops the registrations that ended by epoch and deletes
 // the data of blobs no live registration keeps (the expiry index names the
 // candidates; invalid blobs keep their record so that they are reported
 // invalid).
-func (n *Node) collectExpired(epoch uint32) error {
-	notes, err := n.store.Expiring(epoch)
+func (c *collector) collectExpired(epoch uint32) error {
+	notes, err := c.store.Expiring(epoch)
 	if err != nil {
 		return err
 	}
 	for _, note := range notes {
-		if err := n.collectOne(note, epoch); err != nil {
+		if err := c.collectOne(note, epoch); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (n *Node) collectOne(note store.ExpiryNote, epoch uint32) error {
-	mu := n.lock(note.ID)
+func (c *collector) collectOne(note store.ExpiryNote, epoch uint32) error {
+	mu := c.locks.of(note.ID)
 	mu.Lock()
 	defer mu.Unlock()
-	info, err := n.blobInfo(note.ID)
+	info, err := loadBlobInfo(c.store, note.ID)
 	if err != nil {
 		return err
 	}
-	b := n.store.NewBatch()
+	b := c.store.NewBatch()
 	b.DeleteExpiry(note.Epoch, note.ID)
 	live := info.Live(epoch)
 	info.Expire(epoch)
 	b.SetBlobInfo(note.ID, &info)
 	collect := !live && info.Invalid == nil
 	if collect {
-		if err := n.deleteBlobData(b, note.ID); err != nil {
+		if err := c.deleteData(b, note.ID); err != nil {
 			b.Discard()
 			return err
 		}
@@ -46,73 +65,44 @@ func (n *Node) collectOne(note store.ExpiryNote, epoch uint32) error {
 		return err
 	}
 	if collect {
-		n.collected(note.ID, "expired")
+		c.collected(note.ID, "expired")
 	}
 	return nil
 }
 
 // collectBlocked deletes the data of a blob put on the blocklist; its chain
 // record stays.
-func (n *Node) collectBlocked(id blob.ID) error {
-	mu := n.lock(id)
+func (c *collector) collectBlocked(id blob.ID) error {
+	mu := c.locks.of(id)
 	mu.Lock()
 	defer mu.Unlock()
-	b := n.store.NewBatch()
-	if err := n.deleteBlobData(b, id); err != nil {
+	b := c.store.NewBatch()
+	if err := c.deleteData(b, id); err != nil {
 		b.Discard()
 		return err
 	}
 	if err := b.Commit(true); err != nil {
 		return err
 	}
-	n.api.DropPending(id)
-	n.collected(id, "blocked")
+	c.uploads.DropPending(id)
+	c.collected(id, "blocked")
 	return nil
 }
 
-// repairSliver deletes a sliver that failed its checksum and queues its
-// blob for recovery.
-func (n *Node) repairSliver(shard uint16, t blob.SliverType, id blob.ID) {
-	if err := n.store.DeleteSliver(shard, t, id); err != nil {
-		n.log.Error("deleting a damaged sliver", "blob_id", id, "shard", shard, "err", err)
-		return
-	}
-	n.requeue(id)
-}
-
-// repairMetadata deletes metadata that failed its checksum and queues its
-// blob for recovery (which fetches metadata from peers first).
-func (n *Node) repairMetadata(id blob.ID) {
-	n.backend.forget(id)
-	if err := n.store.DeleteMetadata(id); err != nil {
-		n.log.Error("deleting damaged metadata", "blob_id", id, "err", err)
-		return
-	}
-	n.requeue(id)
-}
-
-// requeue puts a certified live blob back in the recovery queue.
-func (n *Node) requeue(id blob.ID) {
-	mu := n.lock(id)
-	mu.Lock()
-	info, err := n.blobInfo(id)
-	if err != nil || info.Invalid != nil || !info.CertifiedLive(n.view.Epoch()) {
-		mu.Unlock()
-		return
-	}
-	queued, err := n.store.SyncQueued(id)
-	if err != nil || queued { // the entry (and its mark) is there already
-		mu.Unlock()
-		n.wakeSync()
-		return
-	}
-	b := n.store.NewBatch()
-	b.EnqueueSync(id, 0)
-	err = b.Commit(true)
-	mu.Unlock()
+// deleteData adds the deletion of a blob's metadata and slivers (in every
+// shard the store holds) and of its recovery queue entry to a batch.
+func (c *collector) deleteData(b *store.Batch, id blob.ID) error {
+	shards, err := c.store.Shards()
 	if err != nil {
-		n.log.Error("queueing a blob for recovery", "blob_id", id, "err", err)
-		return
+		return err
 	}
-	n.wakeSync()
+	b.DeleteBlobData(id, shards)
+	return nil
+}
+
+// collected accounts for a blob whose data was deleted.
+func (c *collector) collected(id blob.ID, reason string) {
+	c.cache.forget(id)
+	c.metrics.gc.WithLabelValues(reason).Inc()
+	c.log.Debug("blob data collected", "blob_id", id, "reason", reason)
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -17,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/walrus-go/walrus/bls"
+	"github.com/walrus-go/walrus/internal/fsutil"
 )
 
 // Key files:
@@ -96,7 +96,7 @@ func WriteKeys(k *Keys, protocolPath, networkPath, walletPath string) error {
 		}
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(f.path, f.data, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(f.path, f.data, 0o600); err != nil {
 			return err
 		}
 	}
@@ -174,5 +174,3 @@ func LoadWallet(path string) (ed25519.PrivateKey, error) {
 	}
 	return ed25519.NewKeyFromSeed(raw[1:]), nil
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -20,6 +20,7 @@ import (
 	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/clock"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/store"
@@ -41,42 +42,58 @@ type Options struct {
 	// Listener replaces listening on RESTAPIAddress (tests pass one bound
 	// to 127.0.0.1:0 before the chain's genesis names the address).
 	Listener net.Listener
-	// Now is the clock of the pending cache (nil: time.Now).
+	// Now is the clock of the pending cache (nil: Clock's Now).
 	Now func() time.Time
+	// Clock paces the background loops (event retries, blob sync retries,
+	// chain polling) and measures uptime (nil: clock.System). Tests pass a
+	// *clock.Manual to step the loops.
+	Clock clock.Clock
 }
 
-// Node is a running storage node: one explicit wiring of its store, REST
-// server, chain event follower, blob sync, garbage collection, blocklist
-// and metrics. Build it with New, run it with Run, release it with Close.
-type Node struct {
-	cfg       Config
+// parts are what the node's services share. New builds them once; each
+// service's constructor copies out the ones it uses, so that a service
+// depends on its own fields only.
+type parts struct {
 	log       *slog.Logger
-	keys      *Keys
+	clock     clock.Clock
 	params    blob.Params
 	enc       *redstuff.Encoder
+	self      ids.ObjectID // the node ID
 	store     *store.Store
 	chain     *chainclient.Client
-	signer    *chainclient.Signer
-	id        ids.ObjectID
 	view      *view
-	backend   *backend
-	api       *nodeapi.Server
 	blocklist *blocklist.List
 	metrics   *metrics
-	registry  *prometheus.Registry // the node's own registry, if it made one
-	peers     *peerClients
+	peers     *peerPool
+	locks     *blobLocks
+	wake      signal // nudges blob sync
+	progress  *progress
+	cache     *metadataCache
+}
 
+// Node is a running storage node, and the one place where it is wired: New
+// builds the shared parts (store, chain client, committee view, blocklist,
+// peer clients, metrics) and the services (event follower, blob sync,
+// epochs, garbage collection, blocklist and chain watchers, the REST
+// server); Run starts them and Close releases what they share.
+type Node struct {
+	parts
+	cfg      Config
+	keys     *Keys
+	started  time.Time
+	registry *prometheus.Registry // the node's own registry, if it made one
+
+	api        *nodeapi.Server
 	listener   net.Listener
 	httpServer *http.Server
-	started    time.Time
-	syncWake   chan struct{}
-	locks      [64]sync.Mutex // per-blob, striped by the first ID byte
 
-	stats struct {
-		events      atomic.Uint64 // events handled since start
-		cursorH     atomic.Uint64 // height of the last handled event
-		chainHeight atomic.Uint64 // latest height seen
-	}
+	epochs         *epochs
+	follower       *follower
+	syncer         *syncer
+	recoverer      *recoverer
+	chainWatcher   *chainWatcher
+	blocklistWatch *blocklistWatcher
+
 	closeOnce sync.Once
 }
 
@@ -87,11 +104,15 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	n := &Node{cfg: cfg}
+	n.log, n.clock = opts.Logger, opts.Clock
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log, started: time.Now(), syncWake: make(chan struct{}, 1)}
+	if n.clock == nil {
+		n.clock = clock.System
+	}
+	n.started = n.clock.Now()
 	var err error
 	if n.keys, err = LoadKeys(&cfg); err != nil {
 		return nil, err
@@ -104,61 +125,97 @@ func New(ctx context.Context, cfg Config, opts Options) (*Node, error) {
 	if n.metrics, err = newMetrics(reg); err != nil {
 		return nil, err
 	}
-	if n.chain, err = chainclient.Dial(ctx, cfg.Chain); err != nil {
-		return nil, fmt.Errorf("node: chain: %w", err)
+	if err := n.open(ctx); err != nil {
+		return nil, err
 	}
-	ok := false
+	if err := n.build(reg, opts); err != nil {
+		n.store.Close()
+		n.chain.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// open connects to the chain and opens the store, and reads what the rest
+// is built on: the encoding parameters, the blocklist, the node ID and the
+// committees. On an error it releases what it opened.
+func (n *Node) open(ctx context.Context) (err error) {
+	if n.chain, err = chainclient.Dial(ctx, n.cfg.Chain); err != nil {
+		return fmt.Errorf("node: chain: %w", err)
+	}
 	defer func() {
-		if !ok {
+		if err != nil {
 			n.chain.Close()
 		}
 	}()
-	n.signer = chainclient.NewSigner(n.keys.Account)
 	sys, err := n.chain.System(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("node: chain: %w", err)
+		return fmt.Errorf("node: chain: %w", err)
 	}
 	if n.params, err = blob.NewParams(int(sys.NShards)); err != nil {
-		return nil, err
+		return err
 	}
 	if n.enc, err = redstuff.NewEncoder(n.params); err != nil {
-		return nil, err
+		return err
 	}
-	if n.blocklist, err = blocklist.Load(cfg.BlocklistPath); err != nil {
-		return nil, err
+	if n.blocklist, err = blocklist.Load(n.cfg.BlocklistPath); err != nil {
+		return err
 	}
-	if n.store, err = store.Open(store.Config{Dir: cfg.StoragePath, CacheSize: cfg.DBCacheSize, FileThreshold: cfg.SliverFileThreshold, Logger: log}); err != nil {
-		return nil, err
+	n.store, err = store.Open(store.Config{Dir: n.cfg.StoragePath, CacheSize: n.cfg.DBCacheSize,
+		FileThreshold: n.cfg.SliverFileThreshold, Logger: n.log})
+	if err != nil {
+		return err
 	}
 	defer func() {
-		if !ok {
+		if err != nil {
 			n.store.Close()
 		}
 	}()
-	if n.id, err = n.findNodeID(ctx); err != nil {
-		return nil, err
+	if n.self, err = n.findNodeID(ctx); err != nil {
+		return err
 	}
-	n.view = newView(n.id)
+	n.view = newView(n.self)
 	if err := n.view.refresh(ctx, n.chain); err != nil {
-		return nil, fmt.Errorf("node: chain: %w", err)
+		return fmt.Errorf("node: chain: %w", err)
 	}
-	n.peers = newPeerClients(n.params, cfg.Recovery.RequestTimeout, n.metrics)
-	n.backend = newBackend(n)
-	n.api, err = nodeapi.New(cfg.API, nodeapi.Deps{Params: n.params, Key: n.keys.Protocol, Store: n.backend, Chain: n.backend,
-		Blocklist: n.blocklist, Health: n.backend, Logger: log.With("component", "api"), Registerer: reg, Now: opts.Now})
+	return nil
+}
+
+// build wires the services over the shared parts, in dependency order, and
+// prepares the REST server.
+func (n *Node) build(reg prometheus.Registerer, opts Options) error {
+	n.locks, n.wake, n.progress, n.cache = new(blobLocks), newSignal(), new(progress), newMetadataCache()
+	n.peers = newPeerPool(n.params, n.cfg.Recovery.RequestTimeout, n.metrics)
+	p := &n.parts
+	signer := chainclient.NewSigner(n.keys.Account)
+	be := newBackend(p, newRepairer(p))
+	hl := newHealth(p, n.started, n.keys.Protocol.PublicKey().Bytes())
+	now := opts.Now
+	if now == nil {
+		now = n.clock.Now
+	}
+	var err error
+	n.api, err = nodeapi.New(n.cfg.API, nodeapi.Deps{Params: n.params, Key: n.keys.Protocol, Store: be, Chain: be,
+		Blocklist: n.blocklist, Health: hl, Logger: n.log.With("component", "api"), Registerer: reg, Now: now})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	gc := newCollector(p, n.api)
+	n.epochs = newEpochs(p, signer, gc)
+	n.recoverer = newRecoverer(p, be, newInvalidator(p, n.keys.Protocol, signer), n.cfg.Recovery.MaxResponseBytes)
+	n.syncer = newSyncer(p, n.store, n.recoverer, n.cfg.Recovery, n.epochs.reportSynced)
+	n.follower = newFollower(p, n.api, gc, n.epochs)
+	n.chainWatcher = newChainWatcher(p, time.Second)
+	n.blocklistWatch = newBlocklistWatcher(p, gc, n.cfg.BlocklistReload)
 	n.listener = opts.Listener
 	if n.listener == nil {
-		if n.listener, err = net.Listen("tcp", cfg.RESTAPIAddress); err != nil {
-			return nil, fmt.Errorf("node: listen: %w", err)
+		if n.listener, err = net.Listen("tcp", n.cfg.RESTAPIAddress); err != nil {
+			return fmt.Errorf("node: listen: %w", err)
 		}
 	}
 	n.httpServer = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	ok = true
-	return n, nil
+		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	return nil
 }
 
 // findNodeID returns the node ID: remembered in the store, or found on chain
@@ -183,13 +240,11 @@ func (n *Node) findNodeID(ctx context.Context) (ids.ObjectID, error) {
 	return ids.ObjectID{}, ErrNotRegistered
 }
 
-const (
-	metaNodeID    = "node_id"
-	metaEpochSync = "epoch_sync" // u32 LE: an epoch change this node has yet to report synced
-)
+// metaNodeID is the node fact holding the node ID.
+const metaNodeID = "node_id"
 
 // ID is the node ID (its staking pool's object ID).
-func (n *Node) ID() ids.ObjectID { return n.id }
+func (n *Node) ID() ids.ObjectID { return n.self }
 
 // Address is where the API listens.
 func (n *Node) Address() string { return n.listener.Addr().String() }
@@ -205,21 +260,11 @@ func (n *Node) Registry() *prometheus.Registry { return n.registry }
 // shuts the server down before returning; a ctx cancellation is a clean
 // stop and returns nil.
 func (n *Node) Run(ctx context.Context) error {
-	if err := n.startEpochs(ctx); err != nil {
+	if err := n.epochs.start(ctx); err != nil {
 		return fmt.Errorf("node: epoch state: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	// Requests run under a context that ends when the node stops, so that
-	// long-polls (confirmations wait up to MaxConfirmationWait) return at
-	// once: Shutdown waits for active handlers but does not cancel them.
-	reqCtx, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
-	n.httpServer.BaseContext = func(net.Listener) context.Context { return reqCtx }
-	g.Go(func() error {
-		if err := n.httpServer.Serve(n.listener); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("node: serve: %w", err)
-		}
-		return nil
-	})
+	n.serveAPI(ctx, g)
 	if n.registry != nil && n.cfg.MetricsAddress != "" {
 		serveSide(ctx, g, "metrics", n.cfg.MetricsAddress, promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}))
 	}
@@ -231,6 +276,31 @@ func (n *Node) Run(ctx context.Context) error {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		serveSide(ctx, g, "pprof", n.cfg.PprofAddress, mux)
 	}
+	for _, run := range []func(context.Context) error{n.follower.run, n.syncer.run, n.blocklistWatch.run, n.chainWatcher.run} {
+		g.Go(func() error { return run(ctx) })
+	}
+	n.log.Info("storage node running", "node_id", n.self, "address", n.Address(), "epoch", n.view.Epoch(),
+		"shards", len(n.view.OwnedShards()))
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// serveAPI runs the REST server in g until ctx ends.
+func (n *Node) serveAPI(ctx context.Context, g *errgroup.Group) {
+	// Requests run under a context that ends when the node stops, so that
+	// long-polls (confirmations wait up to MaxConfirmationWait) return at
+	// once: Shutdown waits for active handlers but does not cancel them.
+	reqCtx, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	n.httpServer.BaseContext = func(net.Listener) context.Context { return reqCtx }
+	g.Go(func() error {
+		if err := n.httpServer.Serve(n.listener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("node: serve: %w", err)
+		}
+		return nil
+	})
 	g.Go(func() error {
 		<-ctx.Done()
 		stopRequests()
@@ -245,17 +315,6 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return n.followEvents(ctx) })
-	g.Go(func() error { return n.runSync(ctx) })
-	g.Go(func() error { return n.watchBlocklist(ctx) })
-	g.Go(func() error { return n.watchChain(ctx) })
-	n.log.Info("storage node running", "node_id", n.id, "address", n.Address(), "epoch", n.view.Epoch(),
-		"shards", len(n.view.OwnedShards()))
-	err := g.Wait()
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return err
 }
 
 // serveSide runs a side server (metrics, profiling) in g until ctx ends.
@@ -282,48 +341,11 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.httpServer.Close()
 		n.listener.Close()
-		n.peers.close()
+		n.peers.CloseIdle()
 		n.chain.Close()
 		err = n.store.Close()
 	})
 	return err
-}
-
-// lock returns the lock of a blob: event handling, recovery and garbage
-// collection of one blob never interleave.
-func (n *Node) lock(id blob.ID) *sync.Mutex { return &n.locks[id[0]%uint8(len(n.locks))] }
-
-// wakeSync nudges the blob sync loop.
-func (n *Node) wakeSync() {
-	select {
-	case n.syncWake <- struct{}{}:
-	default:
-	}
-}
-
-// watchChain polls the chain's height for the event-lag metric and the
-// health answer, and refreshes the view of the committees when the epoch
-// moved on before the event follower got there (a node lagging behind the
-// chain must still accept writes for, and sign with, the current epoch).
-func (n *Node) watchChain(ctx context.Context) error {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		if sys, err := n.chain.System(ctx); err == nil {
-			n.stats.chainHeight.Store(sys.Height)
-			n.metrics.eventLag.Set(float64(sys.Height) - float64(n.stats.cursorH.Load()))
-			if v := n.view.System(); v == nil || v.Epoch != sys.Epoch || v.State != sys.State {
-				if err := n.view.refresh(ctx, n.chain); err != nil && ctx.Err() == nil {
-					n.log.Warn("refreshing the committees", "err", err)
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }
 
 // RecoveryStats are the node's totals of blob sync since it started.
@@ -342,7 +364,7 @@ func (n *Node) RecoveryStats() RecoveryStats {
 // MissingSlivers counts the slivers of the node's current shards that it
 // does not hold for a blob.
 func (n *Node) MissingSlivers(id blob.ID) (int, error) {
-	m, err := n.missing(id, n.view.OwnedShards())
+	m, err := n.recoverer.missing(id, n.view.OwnedShards())
 	return len(m), err
 }
 
@@ -354,3 +376,42 @@ func (n *Node) Epoch() uint32 { return n.view.Epoch() }
 
 // OwnedShards returns the node's shards in the current committee.
 func (n *Node) OwnedShards() []uint16 { return n.view.OwnedShards() }
+
+// blobLocks are the per-blob locks, striped by the first byte of the ID:
+// event handling, uploads, recovery and garbage collection of one blob
+// never interleave.
+type blobLocks [64]sync.Mutex
+
+// of returns the lock of a blob.
+func (l *blobLocks) of(id blob.ID) *sync.Mutex { return &l[id[0]%uint8(len(l))] }
+
+// loadBlobInfo loads a blob's record (empty if none).
+func loadBlobInfo(s *store.Store, id blob.ID) (store.BlobInfo, error) {
+	info, err := s.BlobInfo(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.BlobInfo{}, nil
+	}
+	return info, err
+}
+
+// signal is a wake-up call that coalesces: any number of wakes before the
+// sleeper looks count as one.
+type signal chan struct{}
+
+func newSignal() signal { return make(signal, 1) }
+
+// wake nudges the sleeper without ever blocking.
+func (s signal) wake() {
+	select {
+	case s <- struct{}{}:
+	default:
+	}
+}
+
+// progress is how far the node has followed the chain: the event follower
+// and the chain watcher write it, health reads it.
+type progress struct {
+	events      atomic.Uint64 // events handled since start
+	cursorH     atomic.Uint64 // height of the last handled event
+	chainHeight atomic.Uint64 // latest height seen
+}

@@ -1,11 +1,7 @@
 package layers
 
 import (
-	"go/parser"
-	"go/token"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -75,39 +71,46 @@ func TestLayers(t *testing.T) {
 var belowTheSDK = []string{"chain", "chain/chainclient", "chain/abci", "redstuff", "rs", "nodeapi", "node", "store", "committee",
 	"internal/sdkinternal", "internal/testnet"}
 
-// sdkInternalFiles are the CLI's files that run a network or measure one
-// (the devnet and the benchmarks): they may reach behind the SDK.
-var sdkInternalFiles = map[string]bool{"devnet.go": true, "bench.go": true, "benchnet.go": true}
-
-// TestOneDoorIntoTheSDK: the gateway and the CLI's commands import no
-// package below the SDK, file by file (test files excepted).
+// TestOneDoorIntoTheSDK: the gateway and the CLI's packages, all but the
+// devnet and bench sub-packages (which run and measure a network), import
+// no package below the SDK (go list's Imports: their own files, not tests).
 func TestOneDoorIntoTheSDK(t *testing.T) {
-	for _, pkg := range []string{"gateway", "cmd/walrus/cli", "cmd/walrus"} {
-		out, err := exec.Command("go", "list", "-f", "{{.Dir}}\n{{join .GoFiles \"\\n\"}}", mod+pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
+	pkgs := []string{"gateway", "cmd/walrus", "cmd/walrus/cli", "cmd/walrus/cli/cmdenv"}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", mod+"gateway/...", mod+"cmd/walrus/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg := strings.TrimPrefix(f[0], mod)
+		if pkg == "cmd/walrus/cli/devnet" || pkg == "cmd/walrus/cli/bench" {
+			continue
 		}
-		lines := strings.Fields(string(out))
-		if len(lines) < 2 {
-			t.Fatalf("go list %s: no files in %q", pkg, out)
-		}
-		dir, files := lines[0], lines[1:]
-		for _, name := range files {
-			if pkg == "cmd/walrus/cli" && sdkInternalFiles[name] {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				for _, b := range belowTheSDK {
-					if path == mod+b {
-						t.Errorf("%s/%s imports %s: go through package client", pkg, name, path)
-					}
+		seen[pkg] = true
+		for _, imp := range f[1:] {
+			for _, b := range belowTheSDK {
+				if imp == mod+b {
+					t.Errorf("%s imports %s: go through package client", pkg, imp)
 				}
 			}
 		}
+	}
+	for _, p := range pkgs {
+		if !seen[p] {
+			t.Errorf("go list did not list %s", p)
+		}
+	}
+}
+
+// httpx is the HTTP plumbing of the node API and the gateway: a leaf on the
+// standard library.
+func TestHTTPXIsALeaf(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", mod+"internal/httpx").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if deps := strings.Fields(string(out)); len(deps) != 1 || deps[0] != mod+"internal/httpx" {
+		t.Errorf("internal/httpx depends on %v", deps)
 	}
 }

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -21,34 +24,27 @@ func newGetBlobAttributeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			attrs, err := s.client.BlobAttributes(ctx, id)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				var m map[string]string
-				if len(attrs) > 0 {
-					m = map[string]string{}
-					for _, a := range attrs {
-						m[a.Key] = a.Value
+			var attrs []client.Attribute
+			return cmdenv.Do(cmd, e, cmdenv.ReadOnly, func(ctx context.Context, s *cmdenv.Session) (attributeOutput, error) {
+				var err error
+				attrs, err = s.Client.BlobAttributes(ctx, id)
+				var out attributeOutput
+				for _, a := range attrs {
+					if out.Attribute == nil {
+						out.Attribute = map[string]string{}
 					}
+					out.Attribute[a.Key] = a.Value
 				}
-				return e.printJSON(attributeOutput{Attribute: m})
-			}
-			if len(attrs) == 0 {
-				e.say("No attribute found for blob %s.", id)
+				return out, err
+			}, func(w io.Writer, _ attributeOutput) error {
+				if len(attrs) == 0 {
+					e.Say("No attribute found for blob %s.", id)
+				}
+				for _, a := range attrs {
+					fmt.Fprintf(w, "%s: %s\n", a.Key, a.Value)
+				}
 				return nil
-			}
-			for _, a := range attrs {
-				fmt.Fprintf(e.stdout, "%s: %s\n", a.Key, a.Value)
-			}
-			return nil
+			})
 		},
 	}
 }
@@ -71,20 +67,12 @@ content-type) as HTTP headers.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (setAttributesOutput, error) {
+				return setAttributesOutput{BlobObjectID: id, Set: len(attrs)}, s.Client.SetBlobAttributes(ctx, id, attrs)
+			}, func(w io.Writer, o setAttributesOutput) error {
+				_, err := fmt.Fprintf(w, "Success: %d attribute(s) set on blob %s\n", o.Set, o.BlobObjectID)
 				return err
-			}
-			defer s.Close()
-			if err := s.client.SetBlobAttributes(ctx, id, attrs); err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(setAttributesOutput{BlobObjectID: id, Set: len(attrs)})
-			}
-			fmt.Fprintf(e.stdout, "Success: %d attribute(s) set on blob %s\n", len(attrs), id)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&keys, "attr", nil, "an attribute: --attr KEY VALUE (repeat for more)")
@@ -133,7 +121,7 @@ func newRemoveBlobAttributeFieldsCmd(e *env) *cobra.Command {
 			if len(keys) == 0 {
 				return errors.New("give the keys to remove with --keys")
 			}
-			return e.removeAttributes(cmd, id, keys)
+			return removeAttributes(e, cmd, id, keys)
 		},
 	}
 	cmd.Flags().StringSliceVar(&keys, "keys", nil, "keys to remove")
@@ -150,24 +138,16 @@ func newRemoveBlobAttributeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.removeAttributes(cmd, id, nil)
+			return removeAttributes(e, cmd, id, nil)
 		},
 	}
 }
 
-func (e *env) removeAttributes(cmd *cobra.Command, id ids.ObjectID, keys []string) error {
-	ctx := cmd.Context()
-	s, err := e.connect(ctx, true)
-	if err != nil {
+func removeAttributes(e *env, cmd *cobra.Command, id ids.ObjectID, keys []string) error {
+	return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (removeAttributesOutput, error) {
+		return removeAttributesOutput{BlobObjectID: id, Removed: keys}, s.Client.RemoveBlobAttributes(ctx, id, keys)
+	}, func(w io.Writer, o removeAttributesOutput) error {
+		_, err := fmt.Fprintf(w, "Success: attributes removed from blob %s\n", o.BlobObjectID)
 		return err
-	}
-	defer s.Close()
-	if err := s.client.RemoveBlobAttributes(ctx, id, keys); err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(removeAttributesOutput{BlobObjectID: id, Removed: keys})
-	}
-	fmt.Fprintf(e.stdout, "Success: attributes removed from blob %s\n", id)
-	return nil
+	})
 }

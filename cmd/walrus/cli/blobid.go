@@ -8,10 +8,8 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
-
-// DefaultShards is the shard count of Walrus Mainnet and Testnet.
-const DefaultShards = 1000
 
 // blobIDOutput is Walrus's BlobIdOutput.
 type blobIDOutput struct {
@@ -33,7 +31,7 @@ func newBlobIDCmd(e *env) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if nShards == 0 {
-				n, err := e.chainShards(cmd.Context())
+				n, err := chainShards(e, cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -47,10 +45,10 @@ func newBlobIDCmd(e *env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if e.json {
-				return e.printJSON(blobIDOutput{BlobID: md.ID, File: args[0], UnencodedLength: md.UnencodedLength, EncodingType: md.EncodingType.String()})
+			if e.JSON {
+				return e.PrintJSON(blobIDOutput{BlobID: md.ID, File: args[0], UnencodedLength: md.UnencodedLength, EncodingType: md.EncodingType.String()})
 			}
-			_, err = fmt.Fprintln(e.stdout, md.ID)
+			_, err = fmt.Fprintln(e.Stdout, md.ID)
 			return err
 		},
 	}
@@ -60,25 +58,25 @@ func newBlobIDCmd(e *env) *cobra.Command {
 
 // chainShards is the shard count of the configured network: an explicit
 // --config must work; a configuration found by the search that cannot be
-// reached is reported and the default used; none gives DefaultShards.
-func (e *env) chainShards(ctx context.Context) (int, error) {
-	cfg, _, err := e.loadConfig()
+// reached is reported and the default used; none gives cmdenv.DefaultShards.
+func chainShards(e *env, ctx context.Context) (int, error) {
+	cfg, _, err := e.LoadConfig()
 	if err != nil {
-		if e.config != "" {
+		if e.Config != "" {
 			return 0, err
 		}
-		return DefaultShards, nil
+		return cmdenv.DefaultShards, nil
 	}
 	c, err := client.Open(ctx, cfg, client.OpenOptions{ReadOnly: true})
 	if err == nil {
 		defer c.Close()
 		return c.Params().N(), nil
 	}
-	if e.config != "" {
+	if e.Config != "" {
 		return 0, err
 	}
-	e.say("walrus: the configured network does not answer (%v); using %d shards", err, DefaultShards)
-	return DefaultShards, nil
+	e.Say("walrus: the configured network does not answer (%v); using %d shards", err, cmdenv.DefaultShards)
+	return cmdenv.DefaultShards, nil
 }
 
 func newConvertBlobIDCmd(e *env) *cobra.Command {
@@ -92,10 +90,10 @@ func newConvertBlobIDCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if e.json {
-				return e.printJSON(id)
+			if e.JSON {
+				return e.PrintJSON(id)
 			}
-			_, err = fmt.Fprintln(e.stdout, id)
+			_, err = fmt.Fprintln(e.Stdout, id)
 			return err
 		},
 	}

@@ -37,15 +37,15 @@ for: nonexistent, deletable (with counts), permanent (end epoch, certified or no
 				return errors.New("give exactly one of --blob-id and --file")
 			}
 			ctx := cmd.Context()
-			e.statusTimeout = timeout
-			s, err := e.connect(ctx, false)
+			e.StatusTimeout = timeout
+			s, err := e.Connect(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			var id blob.ID
 			if file != "" {
-				md, err := s.client.ComputeFileMetadata(file, 0)
+				md, err := s.Client.ComputeFileMetadata(file, 0)
 				if err != nil {
 					return err
 				}
@@ -53,25 +53,25 @@ for: nonexistent, deletable (with counts), permanent (end epoch, certified or no
 			} else if id, err = parseBlobID(idFlag); err != nil {
 				return err
 			}
-			st, err := s.client.BlobStatus(ctx, id)
+			st, err := s.Client.BlobStatus(ctx, id)
 			if err != nil {
 				return err
 			}
 			out := blobStatusOutput{BlobID: id, File: file, Status: st}
 			if st.Kind == client.BlobStatusPermanent {
-				if clk, err := s.client.EpochClock(ctx); err == nil && st.EndEpoch >= clk.Epoch {
+				if clk, err := s.Client.EpochClock(ctx); err == nil && st.EndEpoch >= clk.Epoch {
 					t := clk.StartOf(st.EndEpoch)
 					out.EstimatedExpiryTimestamp = &t
 				}
 			}
-			if e.json {
-				return e.printJSON(out)
+			if e.JSON {
+				return e.PrintJSON(out)
 			}
-			fmt.Fprintf(e.stdout, "Blob ID: %s\n", id)
+			fmt.Fprintf(e.Stdout, "Blob ID: %s\n", id)
 			if file != "" {
-				fmt.Fprintf(e.stdout, "File: %s\n", file)
+				fmt.Fprintf(e.Stdout, "File: %s\n", file)
 			}
-			fmt.Fprintln(e.stdout, describeStatus(st, out.EstimatedExpiryTimestamp))
+			fmt.Fprintln(e.Stdout, describeStatus(st, out.EstimatedExpiryTimestamp))
 			return nil
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -30,7 +31,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				return errors.New("give exactly one of --object-ids, --all and --all-expired")
 			}
 			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
+			s, err := e.Connect(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -44,11 +45,11 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				idList = append(idList, id)
 			}
 			if all || allExpired {
-				clk, err := s.client.EpochClock(ctx)
+				clk, err := s.Client.EpochClock(ctx)
 				if err != nil {
 					return err
 				}
-				blobs, err := s.client.ListBlobs(ctx, true)
+				blobs, err := s.Client.ListBlobs(ctx, true)
 				if err != nil {
 					return err
 				}
@@ -58,20 +59,20 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 					}
 				}
 			}
-			if len(idList) > 0 && !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(idList))) {
-				e.say("Aborted.")
+			if len(idList) > 0 && !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(idList))) {
+				e.Say("Aborted.")
 				return nil
 			}
-			if err := s.client.BurnBlobs(ctx, idList); err != nil {
+			if err := s.Client.BurnBlobs(ctx, idList); err != nil {
 				return err
 			}
-			if e.json {
+			if e.JSON {
 				if idList == nil {
 					idList = []ids.ObjectID{}
 				}
-				return e.printJSON(burnOutput{BurnedObjectIDs: idList})
+				return e.PrintJSON(burnOutput{BurnedObjectIDs: idList})
 			}
-			fmt.Fprintf(e.stdout, "Burned %d blob object(s).\n", len(idList))
+			fmt.Fprintf(e.Stdout, "Burned %d blob object(s).\n", len(idList))
 			return nil
 		},
 	}

@@ -80,30 +80,6 @@ func TestConvertBlobID(t *testing.T) {
 	}
 }
 
-func TestBenchJSON(t *testing.T) {
-	for _, op := range []string{"encode", "decode"} {
-		out, _, code := run(t, "bench", op, "--n-shards", "10", "--size", "1B,100KiB", "--runs", "2", "--json")
-		var res []benchResult
-		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res) != 2 {
-			t.Fatalf("%s: %d %q", op, code, out)
-		}
-		if res[1].Size != 100<<10 || len(res[1].Seconds) != 2 || res[1].SecondsMin <= 0 || res[1].BlobID == "" {
-			t.Fatalf("%s: %+v", op, res[1])
-		}
-	}
-	if _, errOut, code := run(t, "bench", "encode", "--size", "12QB"); code == 0 || !strings.Contains(errOut, "invalid size") {
-		t.Fatalf("bad size: %d %q", code, errOut)
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	for s, want := range map[string]int64{"1B": 1, "1MiB": 1 << 20, "32MiB": 32 << 20, "256MiB": 256 << 20, "5MB": 5e6, "7": 7, "2KiB": 2048} {
-		if got, err := parseSize(s); err != nil || got != want {
-			t.Errorf("%s: %d %v", s, got, err)
-		}
-	}
-}
-
 func TestVersion(t *testing.T) {
 	for _, flag := range []string{"--version", "-V"} {
 		out, errOut, code := run(t, flag)

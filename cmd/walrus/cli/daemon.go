@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/wallet"
 )
@@ -90,7 +91,7 @@ func (f *daemonFlags) config() (gateway.Config, error) {
 	if f.aggregator {
 		c.AllowedHeaders, c.AllowQuiltPatchTagsInResponse, c.MaxBlobSize = f.allowedHeaders, f.allowQuiltTags, f.maxBlobSize
 		c.AggregatorConcurrency, c.AggregatorBuffer, c.CacheTTL = f.aggConcurrency, f.aggBuffer, f.cacheTTL
-		n, err := parseSize(f.cacheSize)
+		n, err := cmdenv.ParseSize(f.cacheSize)
 		if err != nil {
 			return c, fmt.Errorf("--cache-size: %w", err)
 		}
@@ -102,7 +103,7 @@ func (f *daemonFlags) config() (gateway.Config, error) {
 	if f.publisher {
 		c.MaxBodySize, c.MaxQuiltBodySize = f.maxBodyKiB<<10, f.maxQuilt<<10
 		c.PublisherConcurrency, c.PublisherBuffer, c.BurnAfterStore = f.pubConcurrency, f.pubBuffer, f.burnAfterStore
-		mem, err := parseSize(f.memoryBudget)
+		mem, err := cmdenv.ParseSize(f.memoryBudget)
 		if err != nil || mem < 64<<20 {
 			return c, fmt.Errorf("--memory-budget %q: want a size of at least 64MiB", f.memoryBudget)
 		}
@@ -141,7 +142,7 @@ publisher pays with the wallet's WAL through --n-clients sub-wallets that it fun
 wallet, so that concurrent stores do not wait on one another; the Blob objects it creates go to
 the wallet (or to ?send_object_to=). Runs until interrupted.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return e.runService(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runService(e, cmd.Context(), f) },
 	}
 	f.add(cmd)
 	return cmd
@@ -155,7 +156,7 @@ type serviceInfo struct {
 	Publisher      bool   `json:"publisher"`
 }
 
-func (e *env) runService(ctx context.Context, f *daemonFlags) error {
+func runService(e *env, ctx context.Context, f *daemonFlags) error {
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -164,20 +165,20 @@ func (e *env) runService(ctx context.Context, f *daemonFlags) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	s, err := e.connect(ctx, f.publisher)
+	s, err := e.Connect(ctx, f.publisher)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	var key ed25519.PrivateKey
 	if f.publisher && f.subWalletsDir == "" {
-		if key, err = wallet.Load(e.walletPath(s.cfg)); err != nil {
+		if key, err = wallet.Load(e.WalletPath(s.Cfg)); err != nil {
 			return fmt.Errorf("wallet: %w", err)
 		}
 	}
-	cfg.Wallets.Client = s.cfg.CommunicationConfig
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := gateway.New(ctx, cfg, gateway.Deps{Client: s.client, Key: key, Logger: log})
+	cfg.Wallets.Client = s.Cfg.CommunicationConfig
+	log := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := gateway.New(ctx, cfg, gateway.Deps{Client: s.Client, Key: key, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -186,8 +187,8 @@ func (e *env) runService(ctx context.Context, f *daemonFlags) error {
 		return err
 	}
 	info := serviceInfo{Address: srv.Addr(), MetricsAddress: srv.MetricsAddr(), Aggregator: f.aggregator, Publisher: f.publisher}
-	if e.json {
-		if err := e.printJSON(info); err != nil {
+	if e.JSON {
+		if err := e.PrintJSON(info); err != nil {
 			_ = srv.Close()
 			return err
 		}
@@ -199,9 +200,9 @@ func (e *env) runService(ctx context.Context, f *daemonFlags) error {
 	if f.publisher {
 		roles = append(roles, "publisher")
 	}
-	e.say("Walrus %s listening on http://%s (metrics: %s); Ctrl-C stops it.", strings.Join(roles, " and "), info.Address, orNone(info.MetricsAddress))
+	e.Say("Walrus %s listening on http://%s (metrics: %s); Ctrl-C stops it.", strings.Join(roles, " and "), info.Address, orNone(info.MetricsAddress))
 	<-ctx.Done()
-	e.say("Stopping…")
+	e.Say("Stopping…")
 	return srv.Close()
 }
 

@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -48,14 +47,14 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				return errors.New("give --blob-ids, --files or --object-ids")
 			}
 			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
+			s, err := e.Connect(ctx, true)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			var targets []blobIdentity
 			for _, f := range files {
-				md, err := s.client.ComputeFileMetadata(f, 0)
+				md, err := s.Client.ComputeFileMetadata(f, 0)
 				if err != nil {
 					return err
 				}
@@ -75,8 +74,8 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				}
 				targets = append(targets, blobIdentity{ObjectID: &id})
 			}
-			if !yes && !e.json && isTerminal(e.stdin) && !e.confirm(fmt.Sprintf("Delete the blobs of %d identifier(s)? [y/N] ", len(targets))) {
-				e.say("Aborted.")
+			if !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Delete the blobs of %d identifier(s)? [y/N] ", len(targets))) {
+				e.Say("Aborted.")
 				return nil
 			}
 			var outs []deleteOutput
@@ -86,11 +85,11 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				var deleted []client.BlobObject
 				if t.ObjectID != nil {
 					var b client.BlobObject
-					if b, err = s.client.DeleteBlob(ctx, *t.ObjectID); err == nil {
+					if b, err = s.Client.DeleteBlob(ctx, *t.ObjectID); err == nil {
 						deleted = []client.BlobObject{b}
 					}
 				} else {
-					deleted, err = s.client.DeleteBlobID(ctx, *t.BlobID)
+					deleted, err = s.Client.DeleteBlobID(ctx, *t.BlobID)
 				}
 				switch {
 				case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound):
@@ -102,14 +101,14 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				}
 				o.DeletedBlobs = append(o.DeletedBlobs, deleted...)
 				if err == nil && !noStatus && len(deleted) > 0 {
-					if st, err := s.client.BlobStatus(ctx, deleted[0].BlobID); err == nil {
+					if st, err := s.Client.BlobStatus(ctx, deleted[0].BlobID); err == nil {
 						o.PostDeletionStatus = &st
 					}
 				}
 				outs = append(outs, o)
 			}
-			if e.json {
-				if err := e.printJSON(outs); err != nil {
+			if e.JSON {
+				if err := e.PrintJSON(outs); err != nil {
 					return err
 				}
 			} else {
@@ -151,24 +150,16 @@ func printDelete(e *env, o deleteOutput) {
 	}
 	switch {
 	case o.Error != nil:
-		fmt.Fprintf(e.stdout, "Error deleting %s: %s\n", what, *o.Error)
+		fmt.Fprintf(e.Stdout, "Error deleting %s: %s\n", what, *o.Error)
 	case o.NoBlobFound:
-		fmt.Fprintf(e.stdout, "No owned deletable blob found for %s.\n", what)
+		fmt.Fprintf(e.Stdout, "No owned deletable blob found for %s.\n", what)
 	default:
-		fmt.Fprintf(e.stdout, "Deleted %d blob object(s) of %s:\n", len(o.DeletedBlobs), what)
+		fmt.Fprintf(e.Stdout, "Deleted %d blob object(s) of %s:\n", len(o.DeletedBlobs), what)
 		for _, b := range o.DeletedBlobs {
-			fmt.Fprintf(e.stdout, "  %s (blob ID %s)\n", b.ID, b.BlobID)
+			fmt.Fprintf(e.Stdout, "  %s (blob ID %s)\n", b.ID, b.BlobID)
 		}
 		if o.PostDeletionStatus != nil {
-			fmt.Fprintf(e.stdout, "  after deletion: %s\n", describeStatus(*o.PostDeletionStatus, nil))
+			fmt.Fprintf(e.Stdout, "  after deletion: %s\n", describeStatus(*o.PostDeletionStatus, nil))
 		}
 	}
-}
-
-// confirm asks a yes/no question on stderr and reads the answer from stdin.
-func (e *env) confirm(q string) bool {
-	fmt.Fprint(e.stderr, q)
-	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes"
 }

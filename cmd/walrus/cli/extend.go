@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -37,21 +40,15 @@ func newExtendCmd(e *env) *cobra.Command {
 			if epochs == 0 {
 				return errors.New("--epochs-extended must be at least 1")
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			var end uint32
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (extendOutput, error) {
+				var err error
+				end, err = s.Client.Extend(ctx, id, epochs, shared)
+				return extendOutput{EpochsExtended: epochs}, err
+			}, func(w io.Writer, o extendOutput) error {
+				_, err := fmt.Fprintf(w, "Success: blob %s extended by %d epochs; expiry epoch (exclusive): %d\n", id, o.EpochsExtended, end)
 				return err
-			}
-			defer s.Close()
-			end, err := s.client.Extend(ctx, id, epochs, shared)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(map[string]uint32{"epochsExtended": epochs})
-			}
-			fmt.Fprintf(e.stdout, "Success: blob %s extended by %d epochs; expiry epoch (exclusive): %d\n", id, epochs, end)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&obj, "blob-obj-id", "", "the Blob (or with --shared, SharedBlob) object ID")

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 func newHealthCmd(e *env) *cobra.Command {
@@ -41,44 +44,20 @@ func newHealthCmd(e *env) *cobra.Command {
 				}
 				sel.NodeIDs = append(sel.NodeIDs, id)
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, false)
+			key, err := healthSortKey(sortBy)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			hs, err := s.client.Health(ctx, sel, detail)
-			if err != nil {
-				return err
-			}
-			if sortBy != "" && sortBy != "status" {
-				key := map[string]func(h client.NodeHealth) string{
-					"id":   func(h client.NodeHealth) string { return h.NodeID.String() },
-					"name": func(h client.NodeHealth) string { return strings.ToLower(h.NodeName) },
-					"url":  func(h client.NodeHealth) string { return strings.ToLower(h.NodeURL) },
-				}[sortBy]
-				if key == nil {
-					return fmt.Errorf("unknown --sort-by %q: want status, id, name or url", sortBy)
+			return cmdenv.Do(cmd, e, cmdenv.ReadOnly, func(ctx context.Context, s *cmdenv.Session) (healthOutput, error) {
+				hs, err := s.Client.Health(ctx, sel, detail)
+				if key != nil {
+					slices.SortStableFunc(hs, func(a, b client.NodeHealth) int { return strings.Compare(key(a), key(b)) })
 				}
-				slices.SortStableFunc(hs, func(a, b client.NodeHealth) int { return strings.Compare(key(a), key(b)) })
-			}
-			if desc {
-				slices.Reverse(hs)
-			}
-			if e.json {
-				return e.printJSON(healthOutput{HealthInfo: hs})
-			}
-			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "Name\tURL\tStatus\tEpoch\tShards (owned/ready)\tNode ID")
-			for _, h := range hs {
-				if h.HealthInfo.Info == nil {
-					fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t%s\n", h.NodeName, h.NodeURL, h.HealthInfo.Err, h.NodeID)
-					continue
+				if desc {
+					slices.Reverse(hs)
 				}
-				i := h.HealthInfo.Info
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\n", h.NodeName, h.NodeURL, i.NodeStatus, i.Epoch, i.ShardSummary.Owned, i.ShardSummary.OwnedShardStatus.Ready, h.NodeID)
-			}
-			return tw.Flush()
+				return healthOutput{HealthInfo: hs}, err
+			}, func(w io.Writer, o healthOutput) error { return printHealth(w, o.HealthInfo) })
 		},
 	}
 	fl := cmd.Flags()
@@ -90,4 +69,35 @@ func newHealthCmd(e *env) *cobra.Command {
 	fl.StringVar(&sortBy, "sort-by", "status", "sort by status, id, name or url")
 	fl.BoolVar(&desc, "desc", false, "sort in descending order")
 	return cmd
+}
+
+// healthSortKey is the key of --sort-by (nil for status: the SDK's order).
+func healthSortKey(sortBy string) (func(h client.NodeHealth) string, error) {
+	if sortBy == "" || sortBy == "status" {
+		return nil, nil
+	}
+	key := map[string]func(h client.NodeHealth) string{
+		"id":   func(h client.NodeHealth) string { return h.NodeID.String() },
+		"name": func(h client.NodeHealth) string { return strings.ToLower(h.NodeName) },
+		"url":  func(h client.NodeHealth) string { return strings.ToLower(h.NodeURL) },
+	}[sortBy]
+	if key == nil {
+		return nil, fmt.Errorf("unknown --sort-by %q: want status, id, name or url", sortBy)
+	}
+	return key, nil
+}
+
+// printHealth writes health's table.
+func printHealth(w io.Writer, hs []client.NodeHealth) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Name\tURL\tStatus\tEpoch\tShards (owned/ready)\tNode ID")
+	for _, h := range hs {
+		if h.HealthInfo.Info == nil {
+			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t%s\n", h.NodeName, h.NodeURL, h.HealthInfo.Err, h.NodeID)
+			continue
+		}
+		i := h.HealthInfo.Info
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\n", h.NodeName, h.NodeURL, i.NodeStatus, i.Epoch, i.ShardSummary.Owned, i.ShardSummary.OwnedShardStatus.Ready, h.NodeID)
+	}
+	return tw.Flush()
 }

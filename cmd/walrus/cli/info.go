@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 func newInfoCmd(e *env) *cobra.Command {
@@ -26,32 +27,32 @@ func newInfoCmd(e *env) *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			s, err := e.connect(ctx, false)
+			s, err := e.Connect(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			detail := what == "all" || what == "bft" || what == "committee"
-			info, err := s.client.SystemInfo(ctx, detail)
+			info, err := s.Client.SystemInfo(ctx, detail)
 			if err != nil {
 				return err
 			}
-			if e.json {
+			if e.JSON {
 				switch what {
 				case "epoch":
-					return e.printJSON(info.EpochInfo)
+					return e.PrintJSON(info.EpochInfo)
 				case "storage":
-					return e.printJSON(info.StorageInfo)
+					return e.PrintJSON(info.StorageInfo)
 				case "size":
-					return e.printJSON(info.SizeInfo)
+					return e.PrintJSON(info.SizeInfo)
 				case "price":
-					return e.printJSON(info.PriceInfo)
+					return e.PrintJSON(info.PriceInfo)
 				case "bft":
-					return e.printJSON(info.BftInfo)
+					return e.PrintJSON(info.BftInfo)
 				case "committee":
-					return e.printJSON(info.CommitteeInfo)
+					return e.PrintJSON(info.CommitteeInfo)
 				}
-				return e.printJSON(info)
+				return e.PrintJSON(info)
 			}
 			printInfo(e, info, what)
 			return nil
@@ -61,7 +62,7 @@ func newInfoCmd(e *env) *cobra.Command {
 }
 
 func printInfo(e *env, info *client.SystemInfo, what string) {
-	w := e.stdout
+	w := e.Stdout
 	show := func(s string) bool { return what == "" || what == "all" || what == s }
 	if show("epoch") {
 		ei := info.EpochInfo
@@ -76,17 +77,17 @@ func printInfo(e *env, info *client.SystemInfo, what string) {
 		fmt.Fprintf(w, "Storage nodes\nNumber of storage nodes: %d\nNumber of shards: %d\n\n", info.StorageInfo.NNodes, info.StorageInfo.NShards)
 	}
 	if show("size") {
-		fmt.Fprintf(w, "Blob size\nMaximum blob size: %s\nStorage unit: %s\n\n", humanBytes(int64(info.SizeInfo.MaxBlobSize)), humanBytes(int64(info.SizeInfo.StorageUnitSize)))
+		fmt.Fprintf(w, "Blob size\nMaximum blob size: %s\nStorage unit: %s\n\n", cmdenv.HumanBytes(int64(info.SizeInfo.MaxBlobSize)), cmdenv.HumanBytes(int64(info.SizeInfo.StorageUnitSize)))
 	}
 	if show("price") {
 		pi := info.PriceInfo
 		fmt.Fprintf(w, "Storage prices per epoch\nPrice per encoded storage unit: %s\nAdditional price for each write: %s\n",
-			frost(pi.StoragePricePerUnitSize), frost(pi.WritePricePerUnitSize))
+			cmdenv.Frost(pi.StoragePricePerUnitSize), cmdenv.Frost(pi.WritePricePerUnitSize))
 		for _, d := range pi.EncodingDependentPriceInfo {
 			fmt.Fprintf(w, "Price to store metadata (%s): %s\nMarginal price per additional %s (w/o metadata): %s\nTotal price for example blob sizes:\n",
-				d.EncodingType, frost(d.MetadataPrice), humanBytes(int64(d.MarginalSize)), frost(d.MarginalPrice))
+				d.EncodingType, cmdenv.Frost(d.MetadataPrice), cmdenv.HumanBytes(int64(d.MarginalSize)), cmdenv.Frost(d.MarginalPrice))
 			for _, x := range d.ExampleBlobs {
-				fmt.Fprintf(w, "  %s unencoded (%s encoded): %s per epoch\n", humanBytes(int64(x.UnencodedSize)), humanBytes(int64(x.EncodedSize)), frost(x.Price))
+				fmt.Fprintf(w, "  %s unencoded (%s encoded): %s per epoch\n", cmdenv.HumanBytes(int64(x.UnencodedSize)), cmdenv.HumanBytes(int64(x.EncodedSize)), cmdenv.Frost(x.Price))
 			}
 		}
 		fmt.Fprintln(w)
@@ -100,7 +101,7 @@ func printInfo(e *env, info *client.SystemInfo, what string) {
 		c := info.CommitteeInfo
 		fmt.Fprintf(w, "Committee\nShards: %d; primary/secondary source symbols: %d/%d\n", c.NShards, c.NPrimarySourceSymbols, c.NSecondarySourceSymbols)
 		for _, n := range c.StorageNodes {
-			fmt.Fprintf(w, "  %s\t%s\tnode ID %s\t%d shards\tstake %s\n", n.Name, n.NetworkAddress, n.NodeID, n.NShards, frost(n.Stake))
+			fmt.Fprintf(w, "  %s\t%s\tnode ID %s\t%d shards\tstake %s\n", n.Name, n.NetworkAddress, n.NodeID, n.NShards, cmdenv.Frost(n.Stake))
 		}
 		fmt.Fprintln(w)
 	}

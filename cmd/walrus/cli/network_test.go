@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/walrus-go/walrus/cmd/walrus/cli/devnet"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/wallet"
 )
@@ -17,13 +18,13 @@ import (
 // configuration's path.
 func startNetwork(t *testing.T) (*testnet.Network, string) {
 	t.Helper()
-	net := testnet.Start(t, testnet.Config{ChainID: DevnetChainID})
+	net := testnet.Start(t, testnet.Config{ChainID: devnet.ChainID})
 	dir := t.TempDir()
 	if err := wallet.Write(filepath.Join(dir, "wallet.json"), net.User); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "client_config.yaml")
-	if err := writeClientConfig(cfg, net.ChainRPC()); err != nil {
+	if err := devnet.WriteClientConfig(cfg, net.ChainRPC()); err != nil {
 		t.Fatal(err)
 	}
 	return net, cfg

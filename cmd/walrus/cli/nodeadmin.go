@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/cmd/walrus-node/cli"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -30,7 +33,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.operator(cmd, "vote", func(c *client.Client) error { return c.Vote(cmd.Context(), id, v) }, voteOutput{NodeID: id, Votes: v})
+			return operator(e, cmd, "vote", func(c *client.Client) error { return c.Vote(cmd.Context(), id, v) }, voteOutput{NodeID: id, Votes: v})
 		},
 	}
 	vote.Flags().Uint64Var(&v.StoragePrice, "storage-price", 0, "FROST per storage unit (1 MiB encoded) per epoch")
@@ -47,7 +50,7 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.operator(cmd, "set-commission", func(c *client.Client) error { return c.SetCommissionRate(cmd.Context(), id, rate) },
+			return operator(e, cmd, "set-commission", func(c *client.Client) error { return c.SetCommissionRate(cmd.Context(), id, rate) },
 				commissionRateOutput{NodeID: id, CommissionRate: rate})
 		},
 	}
@@ -65,14 +68,14 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 			}
 			var amount uint64
 			out := &collectCommissionOutput{NodeID: id}
-			err = e.operator(cmd, "", func(c *client.Client) error {
+			err = operator(e, cmd, "", func(c *client.Client) error {
 				var err error
 				amount, err = c.CollectCommission(cmd.Context(), id)
 				out.Amount = amount
 				return err
 			}, out)
-			if err == nil && !e.json {
-				fmt.Fprintf(e.stdout, "Collected %s of commission\n", frost(amount))
+			if err == nil && !e.JSON {
+				fmt.Fprintf(e.Stdout, "Collected %s of commission\n", cmdenv.Frost(amount))
 			}
 			return err
 		},
@@ -82,22 +85,15 @@ func newNodeAdminCmd(e *env) *cobra.Command {
 }
 
 // operator runs an operator transaction and prints its JSON or a line.
-func (e *env) operator(cmd *cobra.Command, name string, run func(*client.Client) error, out any) error {
-	s, err := e.connect(cmd.Context(), true)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := run(s.client); err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(out)
-	}
-	if name != "" {
-		fmt.Fprintf(e.stdout, "Success: %s done\n", name)
-	}
-	return nil
+func operator(e *env, cmd *cobra.Command, name string, run func(*client.Client) error, out any) error {
+	return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (any, error) {
+		return out, run(s.Client)
+	}, func(w io.Writer, _ any) error {
+		if name != "" {
+			fmt.Fprintf(w, "Success: %s done\n", name)
+		}
+		return nil
+	})
 }
 
 // newNodeCmd runs a storage node, as walrus-node does (hidden: the devnet
@@ -109,7 +105,7 @@ func newNodeCmd(e *env) *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if code := cli.RunContext(cmd.Context(), args, e.stdout, e.stderr); code != 0 {
+			if code := cli.RunContext(cmd.Context(), args, e.Stdout, e.Stderr); code != 0 {
 				return fmt.Errorf("walrus-node exited with code %d", code)
 			}
 			return nil

@@ -82,3 +82,19 @@ type balanceOutput struct {
 	Address      ids.Address `json:"address"`
 	BalanceFrost uint64      `json:"balanceFrost"`
 }
+
+// shareOutput is share; Amount is null when the shared blob got no funds.
+type shareOutput struct {
+	SharedBlobObjectID ids.ObjectID `json:"sharedBlobObjectId"`
+	Amount             *uint64      `json:"amount"`
+}
+
+// amountOutput is fund-shared-blob.
+type amountOutput struct {
+	Amount uint64 `json:"amount"`
+}
+
+// extendOutput is extend.
+type extendOutput struct {
+	EpochsExtended uint32 `json:"epochsExtended"`
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/internal/fsutil"
 	"github.com/walrus-go/walrus/quilt"
 )
@@ -87,20 +88,20 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if err != nil {
 				return err
 			}
-			s, err := e.connect(cmd.Context(), !dryRun)
+			s, err := e.Connect(cmd.Context(), !dryRun)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			c := s.client
+			c := s.Client
 			if dryRun {
-				return e.quiltDryRun(c, patches)
+				return quiltDryRun(e, c, patches)
 			}
 			clk, err := c.EpochClock(cmd.Context())
 			if err != nil {
 				return err
 			}
-			epochs, err := ef.resolve(clk, s.cfg.DefaultEpochs)
+			epochs, err := ef.resolve(clk, s.Cfg.DefaultEpochs)
 			if err != nil {
 				return err
 			}
@@ -109,13 +110,13 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if err != nil {
 				return err
 			}
-			e.waitTail(cmd.Context(), c)
-			if e.json {
-				return e.printJSON(res.Result)
+			waitTail(e, cmd.Context(), c)
+			if e.JSON {
+				return e.PrintJSON(res.Result)
 			}
 			printStoreResult(e, client.BlobStoreResultWithPath{BlobStoreResult: res.Result.BlobStoreResult, Path: fmt.Sprintf("quilt of %d files", len(patches))})
 			for _, p := range res.Result.StoredQuiltBlobs {
-				fmt.Fprintf(e.stdout, "  %s  %s\n", p.QuiltPatchID, p.Identifier)
+				fmt.Fprintf(e.Stdout, "  %s  %s\n", p.QuiltPatchID, p.Identifier)
 			}
 			return nil
 		},
@@ -143,7 +144,7 @@ type quiltDryRunOutput struct {
 	StoredQuiltBlobs []client.StoredQuiltPatch `json:"storedQuiltBlobs"`
 }
 
-func (e *env) quiltDryRun(c *client.Client, patches []quilt.Patch) error {
+func quiltDryRun(e *env, c *client.Client, patches []quilt.Patch) error {
 	cost, err := quilt.CompareCost(c.Params(), patches)
 	if err != nil {
 		return err
@@ -161,12 +162,12 @@ func (e *env) quiltDryRun(c *client.Client, patches []quilt.Patch) error {
 	for _, en := range q.Index.Entries {
 		out.StoredQuiltBlobs = append(out.StoredQuiltBlobs, client.StoredQuiltPatch{Identifier: en.Identifier, QuiltPatchID: en.PatchID(md.ID).String()})
 	}
-	if e.json {
-		return e.printJSON(out)
+	if e.JSON {
+		return e.PrintJSON(out)
 	}
-	fmt.Fprintf(e.stdout, "Quilt ID %s: %d files, %s unencoded, %s encoded; as separate blobs %s encoded (%.0f× more)\n",
-		out.QuiltID, out.Patches, humanBytes(int64(out.UnencodedSize)), humanBytes(int64(out.EncodedSize)),
-		humanBytes(int64(out.SeparateEncoded)), out.StorageFactor)
+	fmt.Fprintf(e.Stdout, "Quilt ID %s: %d files, %s unencoded, %s encoded; as separate blobs %s encoded (%.0f× more)\n",
+		out.QuiltID, out.Patches, cmdenv.HumanBytes(int64(out.UnencodedSize)), cmdenv.HumanBytes(int64(out.EncodedSize)),
+		cmdenv.HumanBytes(int64(out.SeparateEncoded)), out.StorageFactor)
 	return nil
 }
 
@@ -202,7 +203,7 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 			if (tag == "") != (value == "") {
 				return errors.New("--tag and --value go together")
 			}
-			s, err := e.connect(ctx, false)
+			s, err := e.Connect(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -213,7 +214,7 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 				if err != nil {
 					return err
 				}
-				q, err := s.client.OpenQuilt(ctx, id)
+				q, err := s.Client.OpenQuilt(ctx, id)
 				if err != nil {
 					return err
 				}
@@ -244,7 +245,7 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 					}
 					q := readers[pid.Quilt]
 					if q == nil {
-						if q, err = s.client.OpenQuilt(ctx, pid.Quilt); err != nil {
+						if q, err = s.Client.OpenQuilt(ctx, pid.Quilt); err != nil {
 							return err
 						}
 						readers[pid.Quilt] = q
@@ -256,7 +257,7 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 					patches = append(patches, p)
 				}
 			}
-			return e.writePatches(patches, out)
+			return writePatches(e, patches, out)
 		},
 	}
 	fl := cmd.Flags()
@@ -269,7 +270,7 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 	return cmd
 }
 
-func (e *env) writePatches(patches []quilt.Patch, out string) error {
+func writePatches(e *env, patches []quilt.Patch, out string) error {
 	res := readQuiltOutput{Out: out, RetrievedBlobs: []retrievedBlob{}}
 	for _, p := range patches {
 		tags := p.Tags
@@ -294,13 +295,13 @@ func (e *env) writePatches(patches []quilt.Patch, out string) error {
 		res.RetrievedBlobs = append(res.RetrievedBlobs, rb)
 	}
 	switch {
-	case e.json:
-		return e.printJSON(res)
+	case e.JSON:
+		return e.PrintJSON(res)
 	case out != "":
-		e.say("Wrote %d files to %s", len(patches), out)
+		e.Say("Wrote %d files to %s", len(patches), out)
 		return nil
 	case len(patches) == 1:
-		_, err := e.stdout.Write(patches[0].Data)
+		_, err := e.Stdout.Write(patches[0].Data)
 		return err
 	}
 	return fmt.Errorf("%d patches: give --out DIR to write them, or read one", len(patches))
@@ -328,12 +329,12 @@ func newListPatchesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := e.connect(cmd.Context(), false)
+			s, err := e.Connect(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			q, err := s.client.OpenQuilt(cmd.Context(), id)
+			q, err := s.Client.OpenQuilt(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
@@ -341,17 +342,17 @@ func newListPatchesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if e.json {
-				return e.printJSON(list)
+			if e.JSON {
+				return e.PrintJSON(list)
 			}
-			fmt.Fprintf(e.stdout, "Quilt %s: %d patches\n", id, len(list))
+			fmt.Fprintf(e.Stdout, "Quilt %s: %d patches\n", id, len(list))
 			for _, p := range list {
 				keys := make([]string, 0, len(p.Tags))
 				for k := range p.Tags {
 					keys = append(keys, k+"="+p.Tags[k])
 				}
 				sort.Strings(keys)
-				fmt.Fprintf(e.stdout, "  %s  %s  %s\n", p.PatchID, p.Identifier, strings.Join(keys, " "))
+				fmt.Fprintf(e.Stdout, "  %s  %s  %s\n", p.PatchID, p.Identifier, strings.Join(keys, " "))
 			}
 			return nil
 		},

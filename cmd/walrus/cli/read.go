@@ -14,6 +14,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 // readOutput is Walrus's ReadOutput: the blob in base64 when not written to a file.
@@ -59,43 +60,43 @@ it and renamed once the read succeeded, so it never holds a partial blob.`,
 				opts.Consistency = client.ConsistencySkip
 			}
 			ctx := cmd.Context()
-			s, err := e.connect(ctx, false)
+			s, err := e.Connect(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			bar := e.newProgress("read " + id.String())
-			opts.Progress = bar.callback()
-			defer bar.done()
+			bar := e.NewProgress("read " + id.String())
+			opts.Progress = bar.Callback()
+			defer bar.Done()
 			switch {
 			case out != "":
-				n, err := readToFile(ctx, s.client, id, out, opts)
-				bar.done()
+				n, err := readToFile(ctx, s.Client, id, out, opts)
+				bar.Done()
 				if err != nil {
 					return err
 				}
-				if e.json {
-					return e.printJSON(readOutput{Out: out, BlobID: id})
+				if e.JSON {
+					return e.PrintJSON(readOutput{Out: out, BlobID: id})
 				}
-				e.say("Blob %s (%s) written to %s", id, humanBytes(n), out)
+				e.Say("Blob %s (%s) written to %s", id, cmdenv.HumanBytes(n), out)
 				return nil
-			case e.json:
+			case e.JSON:
 				// Walrus's ReadOutput with the blob in base64, streamed.
 				idJSON, _ := json.Marshal(id)
-				if _, err := fmt.Fprintf(e.stdout, "{\n  \"blobId\": %s,\n  \"blob\": \"", idJSON); err != nil {
+				if _, err := fmt.Fprintf(e.Stdout, "{\n  \"blobId\": %s,\n  \"blob\": \"", idJSON); err != nil {
 					return err
 				}
-				enc := base64.NewEncoder(base64.StdEncoding, e.stdout)
-				if _, err := s.client.ReadTo(ctx, id, enc, opts); err != nil {
+				enc := base64.NewEncoder(base64.StdEncoding, e.Stdout)
+				if _, err := s.Client.ReadTo(ctx, id, enc, opts); err != nil {
 					return err
 				}
 				if err := enc.Close(); err != nil {
 					return err
 				}
-				_, err := fmt.Fprint(e.stdout, "\"\n}\n")
+				_, err := fmt.Fprint(e.Stdout, "\"\n}\n")
 				return err
 			}
-			_, err = s.client.ReadTo(ctx, id, e.stdout, opts)
+			_, err = s.Client.ReadTo(ctx, id, e.Stdout, opts)
 			return err
 		},
 	}

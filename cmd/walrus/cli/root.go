@@ -11,7 +11,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,36 +18,22 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/bench"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/devnet"
 	"github.com/walrus-go/walrus/internal/buildinfo"
 )
 
-// env is what commands print to, and the global flags.
-type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	json           bool
-	config         string // --config
-	context        string // --context
-	wallet         string // --wallet
-	// statusTimeout overrides the configuration's (blob-status --timeout).
-	statusTimeout time.Duration
-	cpuProfile    string   // --cpuprofile
-	profile       *os.File // the running CPU profile's file
-}
+// env is what commands print to, and the global flags (package cmdenv:
+// the devnet and bench sub-packages share it).
+type env = cmdenv.Env
 
-// printJSON writes v as indented JSON on stdout.
-func (e *env) printJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// say writes talk to stderr (never in the way of data on stdout).
-func (e *env) say(format string, args ...any) {
-	fmt.Fprintf(e.stderr, format+"\n", args...)
+// profiling is --cpuprofile and the running profile's file.
+type profiling struct {
+	path string
+	file *os.File
 }
 
 // Run executes the command line args and returns the process exit code.
@@ -62,16 +47,17 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // RunContext is Run with a context of the caller's.
 func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
-	root := newRoot(e)
+	e := &env{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	prof := &profiling{}
+	root := newRoot(e, prof)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
-	if e.profile != nil {
+	if prof.file != nil {
 		pprof.StopCPUProfile()
-		e.profile.Close()
+		prof.file.Close()
 	}
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
@@ -81,7 +67,7 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return 0
 }
 
-func newRoot(e *env) *cobra.Command {
+func newRoot(e *env, prof *profiling) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "walrus",
 		Short:         "Walrus in Go: decentralized storage for large blobs",
@@ -93,16 +79,16 @@ func newRoot(e *env) *cobra.Command {
 	root.Flags().BoolP("version", "V", false, "print the version")
 	root.SetVersionTemplate("walrus {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.BoolVar(&e.json, "json", false, "print results as JSON")
-	pf.StringVar(&e.config, "config", "", "client_config.yaml (default: ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/, ~/.config/walrus/, ~/.walrus/)")
-	pf.StringVar(&e.context, "context", "", "context of the configuration (default: its default_context)")
-	pf.StringVar(&e.wallet, "wallet", "", "wallet file, a Sui keystore (default: the configuration's wallet_config.path)")
-	pf.StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
+	pf.BoolVar(&e.JSON, "json", false, "print results as JSON")
+	pf.StringVar(&e.Config, "config", "", "client_config.yaml (default: ./client_config.yaml|yml, $XDG_CONFIG_HOME/walrus/, ~/.config/walrus/, ~/.walrus/)")
+	pf.StringVar(&e.Context, "context", "", "context of the configuration (default: its default_context)")
+	pf.StringVar(&e.Wallet, "wallet", "", "wallet file, a Sui keystore (default: the configuration's wallet_config.path)")
+	pf.StringVar(&prof.path, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if e.cpuProfile == "" {
+		if prof.path == "" {
 			return nil
 		}
-		f, err := os.Create(e.cpuProfile)
+		f, err := os.Create(prof.path)
 		if err != nil {
 			return err
 		}
@@ -110,13 +96,13 @@ func newRoot(e *env) *cobra.Command {
 			f.Close()
 			return err
 		}
-		e.profile = f
+		prof.file = f
 		return nil
 	}
 	root.AddCommand(
 		newBlobIDCmd(e),
 		newConvertBlobIDCmd(e),
-		newBenchCmd(e),
+		bench.NewCmd(e),
 		newStoreCmd(e),
 		newReadCmd(e),
 		newBlobStatusCmd(e),
@@ -140,7 +126,7 @@ func newRoot(e *env) *cobra.Command {
 		newGetWalCmd(e),
 		newBalanceCmd(e),
 		newNodeAdminCmd(e),
-		newDevnetCmd(e),
+		devnet.NewCmd(e),
 		newAggregatorCmd(e),
 		newPublisherCmd(e),
 		newDaemonCmd(e),

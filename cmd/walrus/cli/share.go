@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 func newShareCmd(e *env) *cobra.Command {
@@ -21,28 +23,17 @@ func newShareCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			shared, err := s.client.Share(ctx, id, amount)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				var amt *uint64
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (shareOutput, error) {
+				shared, err := s.Client.Share(ctx, id, amount)
+				out := shareOutput{SharedBlobObjectID: shared}
 				if amount > 0 {
-					amt = &amount
+					out.Amount = &amount
 				}
-				return e.printJSON(struct {
-					SharedBlobObjectID ids.ObjectID `json:"sharedBlobObjectId"`
-					Amount             *uint64      `json:"amount"`
-				}{shared, amt})
-			}
-			fmt.Fprintf(e.stdout, "Success: shared blob object ID: %s (funds: %s)\n", shared, frost(amount))
-			return nil
+				return out, err
+			}, func(w io.Writer, o shareOutput) error {
+				_, err := fmt.Fprintf(w, "Success: shared blob object ID: %s (funds: %s)\n", o.SharedBlobObjectID, cmdenv.Frost(amount))
+				return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&obj, "blob-obj-id", "", "the owned Blob object ID")
@@ -65,20 +56,12 @@ func newFundSharedBlobCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (amountOutput, error) {
+				return amountOutput{Amount: amount}, s.Client.FundSharedBlob(ctx, id, amount)
+			}, func(w io.Writer, o amountOutput) error {
+				_, err := fmt.Fprintf(w, "Success: added %s to shared blob %s\n", cmdenv.Frost(o.Amount), id)
 				return err
-			}
-			defer s.Close()
-			if err := s.client.FundSharedBlob(ctx, id, amount); err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(map[string]uint64{"amount": amount})
-			}
-			fmt.Fprintf(e.stdout, "Success: added %s to shared blob %s\n", frost(amount), id)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&obj, "shared-blob-obj-id", "", "the SharedBlob object ID")

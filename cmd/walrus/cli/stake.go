@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 )
 
@@ -47,23 +50,15 @@ the next committee has been selected).`,
 			if len(amounts) != len(nodes) {
 				return fmt.Errorf("give one amount, or one per node (%d nodes, %d amounts)", len(nodes), len(amounts))
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			staked, err := s.client.Stake(ctx, nodes, amounts)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(stakedWalOutput{StakedWal: staked})
-			}
-			for _, sw := range staked {
-				fmt.Fprintf(e.stdout, "Staked %s with node %s: StakedWal %s, active from epoch %d\n", frost(sw.Principal), sw.NodeID, sw.ID, sw.ActivationEpoch)
-			}
-			return nil
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (stakedWalOutput, error) {
+				staked, err := s.Client.Stake(ctx, nodes, amounts)
+				return stakedWalOutput{StakedWal: staked}, err
+			}, func(w io.Writer, o stakedWalOutput) error {
+				for _, sw := range o.StakedWal {
+					fmt.Fprintf(w, "Staked %s with node %s: StakedWal %s, active from epoch %d\n", cmdenv.Frost(sw.Principal), sw.NodeID, sw.ID, sw.ActivationEpoch)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&nodeIDs, "node-ids", nil, "storage node IDs")
@@ -84,21 +79,12 @@ func newRequestWithdrawStakeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (client.StakedWal, error) {
+				return s.Client.RequestWithdrawStake(ctx, id)
+			}, func(w io.Writer, sw client.StakedWal) error {
+				_, err := fmt.Fprintf(w, "Withdrawal requested: StakedWal %s can be withdrawn from epoch %d\n", sw.ID, sw.State.WithdrawEpoch)
 				return err
-			}
-			defer s.Close()
-			sw, err := s.client.RequestWithdrawStake(ctx, id)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(sw)
-			}
-			fmt.Fprintf(e.stdout, "Withdrawal requested: StakedWal %s can be withdrawn from epoch %d\n", sw.ID, sw.State.WithdrawEpoch)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&obj, "staked-wal-id", "", "the StakedWal object ID")
@@ -117,21 +103,13 @@ func newWithdrawStakeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (withdrawOutput, error) {
+				amount, err := s.Client.WithdrawStake(ctx, id)
+				return withdrawOutput{StakedWalID: id, Amount: amount}, err
+			}, func(w io.Writer, o withdrawOutput) error {
+				_, err := fmt.Fprintf(w, "Withdrew %s from StakedWal %s\n", cmdenv.Frost(o.Amount), o.StakedWalID)
 				return err
-			}
-			defer s.Close()
-			amount, err := s.client.WithdrawStake(ctx, id)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(withdrawOutput{StakedWalID: id, Amount: amount})
-			}
-			fmt.Fprintf(e.stdout, "Withdrew %s from StakedWal %s\n", frost(amount), id)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&obj, "staked-wal-id", "", "the StakedWal object ID")
@@ -145,33 +123,30 @@ func newListStakedWalCmd(e *env) *cobra.Command {
 		Short: "List the wallet's StakedWal objects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			staked, err := s.client.ListStakedWal(ctx)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(stakedWalOutput{StakedWal: staked})
-			}
-			if len(staked) == 0 {
-				e.say("The wallet has no staked WAL.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "StakedWal ID\tNode ID\tPrincipal\tActivation epoch\tState")
-			for _, sw := range staked {
-				state := "Staked"
-				if sw.State.Withdrawing {
-					state = fmt.Sprintf("Withdrawing (from epoch %d)", sw.State.WithdrawEpoch)
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (stakedWalOutput, error) {
+				staked, err := s.Client.ListStakedWal(ctx)
+				return stakedWalOutput{StakedWal: staked}, err
+			}, func(w io.Writer, o stakedWalOutput) error {
+				if len(o.StakedWal) == 0 {
+					e.Say("The wallet has no staked WAL.")
+					return nil
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", sw.ID, sw.NodeID, frost(sw.Principal), sw.ActivationEpoch, state)
-			}
-			return tw.Flush()
+				return printStakedWal(w, o.StakedWal)
+			})
 		},
 	}
+}
+
+// printStakedWal writes list-staked-wal's table.
+func printStakedWal(w io.Writer, staked []client.StakedWal) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "StakedWal ID\tNode ID\tPrincipal\tActivation epoch\tState")
+	for _, sw := range staked {
+		state := "Staked"
+		if sw.State.Withdrawing {
+			state = fmt.Sprintf("Withdrawing (from epoch %d)", sw.State.WithdrawEpoch)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", sw.ID, sw.NodeID, cmdenv.Frost(sw.Principal), sw.ActivationEpoch, state)
+	}
+	return tw.Flush()
 }

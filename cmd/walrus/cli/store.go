@@ -12,6 +12,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 // epochFlags are Walrus's three ways of saying how long to store.
@@ -119,21 +120,21 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				}
 			}
 			ctx := cmd.Context()
-			s, err := e.connect(ctx, !dryRun)
+			s, err := e.Connect(ctx, !dryRun)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			clk, err := s.client.EpochClock(ctx)
+			clk, err := s.Client.EpochClock(ctx)
 			if err != nil {
 				return err
 			}
-			epochs, err := ef.resolve(clk, s.cfg.DefaultEpochs)
+			epochs, err := ef.resolve(clk, s.Cfg.DefaultEpochs)
 			if err != nil {
 				return err
 			}
 			if dryRun {
-				return e.storeDryRun(ctx, s.client, args, epochs, mem)
+				return storeDryRun(e, ctx, s.Client, args, epochs, mem)
 			}
 			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share,
 				MemoryBudget: mem}
@@ -141,18 +142,18 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 			var lastErr error
 			failed := 0
 			for _, path := range args {
-				r, err := e.storeFile(ctx, s.client, path, opts)
+				r, err := storeFile(e, ctx, s.Client, path, opts)
 				if err != nil {
 					failed++
 					lastErr = err
 				}
 				results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
 			}
-			if failed == 1 && len(args) == 1 && !e.json {
+			if failed == 1 && len(args) == 1 && !e.JSON {
 				return lastErr // one file: its error is the one line
 			}
-			if e.json {
-				if err := e.printJSON(results); err != nil {
+			if e.JSON {
+				if err := e.PrintJSON(results); err != nil {
 					return err
 				}
 			} else {
@@ -160,7 +161,7 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 					printStoreResult(e, r)
 				}
 			}
-			e.waitTail(ctx, s.client)
+			waitTail(e, ctx, s.Client)
 			if failed > 0 {
 				return fmt.Errorf("%d of %d stores failed", failed, len(args))
 			}
@@ -185,7 +186,7 @@ func parseBudget(s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	v, err := parseSize(s)
+	v, err := cmdenv.ParseSize(s)
 	if err != nil {
 		return 0, fmt.Errorf("invalid --memory-budget: %w", err)
 	}
@@ -197,11 +198,11 @@ func parseBudget(s string) (int64, error) {
 
 // storeFile stores one file and returns its Walrus result (an error
 // result when it failed) and the error.
-func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
-	bar := e.newProgress(path)
-	opts.Progress = bar.callback()
+func storeFile(e *env, ctx context.Context, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
+	bar := e.NewProgress(path)
+	opts.Progress = bar.Callback()
 	res, err := c.StoreFile(ctx, path, opts)
-	bar.done()
+	bar.Done()
 	if res == nil {
 		return client.BlobStoreResult{Error: &client.StoreError{FailurePhase: "encode", ErrorMsg: err.Error()}}, err
 	}
@@ -209,7 +210,7 @@ func (e *env) storeFile(ctx context.Context, c *client.Client, path string, opts
 }
 
 // waitTail waits (bounded) for the background uploads before exiting.
-func (e *env) waitTail(ctx context.Context, c *client.Client) {
+func waitTail(e *env, ctx context.Context, c *client.Client) {
 	done := make(chan struct{})
 	go func() {
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -220,14 +221,14 @@ func (e *env) waitTail(ctx context.Context, c *client.Client) {
 	select {
 	case <-done:
 	case <-time.After(300 * time.Millisecond):
-		if !e.json {
-			e.say("finishing the uploads to the remaining storage nodes…")
+		if !e.JSON {
+			e.Say("finishing the uploads to the remaining storage nodes…")
 		}
 		<-done
 	}
 }
 
-func (e *env) storeDryRun(ctx context.Context, c *client.Client, paths []string, epochs uint32, budget int64) error {
+func storeDryRun(e *env, ctx context.Context, c *client.Client, paths []string, epochs uint32, budget int64) error {
 	var out []dryRunOutput
 	for _, path := range paths {
 		md, err := c.ComputeFileMetadata(path, budget)
@@ -241,19 +242,19 @@ func (e *env) storeDryRun(ctx context.Context, c *client.Client, paths []string,
 		out = append(out, dryRunOutput{Path: path, BlobID: md.ID, UnencodedSize: md.UnencodedLength, EncodedSize: cost.EncodedSize,
 			StorageCost: cost.Total, EncodingType: md.EncodingType.String()})
 	}
-	if e.json {
-		return e.printJSON(out)
+	if e.JSON {
+		return e.PrintJSON(out)
 	}
 	for _, o := range out {
-		fmt.Fprintf(e.stdout, "Dry run: %s\nBlob ID: %s\nUnencoded size: %s\nEncoded size (including replicated metadata): %s\nCost (excluding fees): %s\n\n",
-			o.Path, o.BlobID, humanBytes(int64(o.UnencodedSize)), humanBytes(int64(o.EncodedSize)), frost(o.StorageCost))
+		fmt.Fprintf(e.Stdout, "Dry run: %s\nBlob ID: %s\nUnencoded size: %s\nEncoded size (including replicated metadata): %s\nCost (excluding fees): %s\n\n",
+			o.Path, o.BlobID, cmdenv.HumanBytes(int64(o.UnencodedSize)), cmdenv.HumanBytes(int64(o.EncodedSize)), cmdenv.Frost(o.StorageCost))
 	}
 	return nil
 }
 
 // printStoreResult writes the human form of one result on stdout.
 func printStoreResult(e *env, r client.BlobStoreResultWithPath) {
-	w := e.stdout
+	w := e.Stdout
 	res := r.BlobStoreResult
 	switch {
 	case res.NewlyCreated != nil:
@@ -268,7 +269,7 @@ func printStoreResult(e *env, r client.BlobStoreResultWithPath) {
 			fmt.Fprintf(w, "Shared blob object ID: %s\n", n.SharedBlobObject)
 		}
 		fmt.Fprintf(w, "Unencoded size: %s\nEncoded size (including replicated metadata): %s\nCost (excluding fees): %s (%s)\nExpiry epoch (exclusive): %d\nEncoding type: %s\n\n",
-			humanBytes(int64(b.Size)), humanBytes(int64(b.Storage.StorageSize)), frost(n.Cost), describeOp(&n.ResourceOperation), b.Storage.EndEpoch, b.EncodingType)
+			cmdenv.HumanBytes(int64(b.Size)), cmdenv.HumanBytes(int64(b.Storage.StorageSize)), cmdenv.Frost(n.Cost), describeOp(&n.ResourceOperation), b.Storage.EndEpoch, b.EncodingType)
 	case res.AlreadyCertified != nil:
 		a := res.AlreadyCertified
 		fmt.Fprintf(w, "Success: Blob was already available and certified within Walrus, for a sufficient number of epochs.\nPath: %s\nBlob ID: %s\n", r.Path, a.BlobID)
@@ -301,9 +302,4 @@ func describeOp(o *client.ResourceOperation) string {
 		return fmt.Sprintf("reused an owned registration, extended by %d epochs", o.ReuseAndExtendNonCertified.EpochsExtended)
 	}
 	return ""
-}
-
-// frost formats an amount of FROST as WAL.
-func frost(v uint64) string {
-	return fmt.Sprintf("%s WAL", strconv.FormatFloat(float64(v)/client.FrostPerWAL, 'f', -1, 64))
 }

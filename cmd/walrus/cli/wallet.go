@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/wallet"
 )
@@ -36,10 +39,10 @@ fund it with: walrus get-wal --wallet FILE.`,
 				return err
 			}
 			addr := wallet.Address(k)
-			if e.json {
-				return e.printJSON(walletOutput{WalletAddress: addr, Path: path})
+			if e.JSON {
+				return e.PrintJSON(walletOutput{WalletAddress: addr, Path: path})
 			}
-			fmt.Fprintf(e.stdout, "Wallet created at %s\nAddress: %s\n", path, addr)
+			fmt.Fprintf(e.Stdout, "Wallet created at %s\nAddress: %s\n", path, addr)
 			return nil
 		},
 	}
@@ -60,7 +63,7 @@ account, whose key is the configuration's faucet_wallet (the devnet writes it). 
 get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, _, err := e.loadConfig()
+			cfg, _, err := e.LoadConfig()
 			if err != nil {
 				return err
 			}
@@ -73,7 +76,7 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 					return fmt.Errorf("invalid --to address %q", to)
 				}
 			} else {
-				wp := e.walletPath(cfg)
+				wp := e.WalletPath(cfg)
 				if wp == "" {
 					return errors.New("no wallet: pass --wallet FILE or --to ADDRESS")
 				}
@@ -101,10 +104,10 @@ get-wal exchanges SUI for WAL; here the devnet's faucet mints it.`,
 			if err := c.Mint(ctx, dest, amount); err != nil {
 				return err
 			}
-			if e.json {
-				return e.printJSON(faucetOutput{Address: dest, AmountFrost: amount})
+			if e.JSON {
+				return e.PrintJSON(faucetOutput{Address: dest, AmountFrost: amount})
 			}
-			fmt.Fprintf(e.stdout, "Sent %s to %s\n", frost(amount), dest)
+			fmt.Fprintf(e.Stdout, "Sent %s to %s\n", cmdenv.Frost(amount), dest)
 			return nil
 		},
 	}
@@ -119,21 +122,13 @@ func newBalanceCmd(e *env) *cobra.Command {
 		Short: "Show the wallet's address and WAL balance",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.connect(ctx, true)
-			if err != nil {
+			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (balanceOutput, error) {
+				bal, err := s.Client.Balance(ctx)
+				return balanceOutput{Address: s.Client.Address(), BalanceFrost: bal}, err
+			}, func(w io.Writer, o balanceOutput) error {
+				_, err := fmt.Fprintf(w, "Address: %s\nBalance: %s\n", o.Address, cmdenv.Frost(o.BalanceFrost))
 				return err
-			}
-			defer s.Close()
-			bal, err := s.client.Balance(ctx)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(balanceOutput{Address: s.client.Address(), BalanceFrost: bal})
-			}
-			fmt.Fprintf(e.stdout, "Address: %s\nBalance: %s\n", s.client.Address(), frost(bal))
-			return nil
+			})
 		},
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -95,7 +96,7 @@ time to it.
 read: one blob per size is stored first; each run reads it to nowhere (Default consistency
 check, streaming, as walrus read does); then redstuff's in-memory decode of the same size is
 timed as a baseline (--no-decode skips it) and the read's time over it reported.`,
-		RunE: func(cmd *cobra.Command, args []string) error { return e.runBenchNet(cmd.Context(), op, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runBenchNet(e, cmd.Context(), op, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.sizes, "size", []string{"1MiB", "64MiB"}, "blob sizes (B, KiB, MiB, GiB, KB, MB, GB)")
@@ -107,26 +108,26 @@ timed as a baseline (--no-decode skips it) and the read's time over it reported.
 	return cmd
 }
 
-func (e *env) runBenchNet(ctx context.Context, op string, f benchNetFlags) error {
+func runBenchNet(e *env, ctx context.Context, op string, f benchNetFlags) error {
 	if f.runs < 1 {
 		return errors.New("--runs must be at least 1")
 	}
-	s, err := e.connect(ctx, true)
+	s, err := e.Connect(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	c := s.client
+	c := s.Client
 	if f.floorDir == "" {
-		f.floorDir = filepath.Dir(s.path)
+		f.floorDir = filepath.Dir(s.Path)
 	}
 	pids := f.nodePIDs
 	if len(pids) == 0 {
-		pids = devnetNodePIDs(filepath.Dir(s.path))
+		pids = devnetNodePIDs(filepath.Dir(s.Path))
 	}
 	var results []benchNetResult
 	for _, sz := range f.sizes {
-		size, err := parseSize(sz)
+		size, err := cmdenv.ParseSize(sz)
 		if err != nil {
 			return err
 		}
@@ -135,17 +136,17 @@ func (e *env) runBenchNet(ctx context.Context, op string, f benchNetFlags) error
 		}
 		var r benchNetResult
 		if op == "store" {
-			r, err = e.benchStore(ctx, c, size, f, pids)
+			r, err = benchNetStore(e, ctx, c, size, f, pids)
 		} else {
-			r, err = e.benchRead(ctx, c, size, f)
+			r, err = benchNetRead(e, ctx, c, size, f)
 		}
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 	}
-	if e.json {
-		return e.printJSON(results)
+	if e.JSON {
+		return e.PrintJSON(results)
 	}
 	return printBenchNet(e, op, results)
 }
@@ -170,7 +171,7 @@ func randomFile(dir string, size int64) (string, error) {
 	return f.Name(), f.Close()
 }
 
-func (e *env) benchStore(ctx context.Context, c *client.Client, size int64, f benchNetFlags, pids []int) (benchNetResult, error) {
+func benchNetStore(e *env, ctx context.Context, c *client.Client, size int64, f benchNetFlags, pids []int) (benchNetResult, error) {
 	p := c.Params()
 	r := benchNetResult{Op: "store", NShards: p.N(), Size: size, Runs: f.runs}
 	sym, err := p.SymbolSize(uint64(size))
@@ -215,7 +216,7 @@ func (e *env) benchStore(ctx context.Context, c *client.Client, size int64, f be
 		}
 		r.FloorRuns = append(r.FloorRuns, floor)
 		ratios = append(ratios, d.Seconds()/floor)
-		e.say("store %s run %d/%d: %s (floor %s, ratio %.2f)", humanBytes(size), run+1, f.runs, fmtSeconds(d.Seconds()), fmtSeconds(floor), d.Seconds()/floor)
+		e.Say("store %s run %d/%d: %s (floor %s, ratio %.2f)", cmdenv.HumanBytes(size), run+1, f.runs, cmdenv.Seconds(d.Seconds()), cmdenv.Seconds(floor), d.Seconds()/floor)
 	}
 	r.TotalMin, r.Total = slices.Min(r.TotalRuns), median(r.TotalRuns)
 	r.MBps = float64(size) / 1e6 / r.Total
@@ -225,7 +226,7 @@ func (e *env) benchStore(ctx context.Context, c *client.Client, size int64, f be
 	return r, nil
 }
 
-func (e *env) benchRead(ctx context.Context, c *client.Client, size int64, f benchNetFlags) (benchNetResult, error) {
+func benchNetRead(e *env, ctx context.Context, c *client.Client, size int64, f benchNetFlags) (benchNetResult, error) {
 	r := benchNetResult{Op: "read", NShards: c.Params().N(), Size: size, Runs: f.runs}
 	path, err := randomFile(f.dir, size)
 	if err != nil {
@@ -251,7 +252,7 @@ func (e *env) benchRead(ctx context.Context, c *client.Client, size int64, f ben
 			return r, fmt.Errorf("read %d bytes, stored %d", n, size)
 		}
 		r.TotalRuns = append(r.TotalRuns, d.Seconds())
-		e.say("read %s run %d/%d: %s", humanBytes(size), run+1, f.runs, fmtSeconds(d.Seconds()))
+		e.Say("read %s run %d/%d: %s", cmdenv.HumanBytes(size), run+1, f.runs, cmdenv.Seconds(d.Seconds()))
 	}
 	r.TotalMin, r.Total = slices.Min(r.TotalRuns), median(r.TotalRuns)
 	r.MBps = float64(size) / 1e6 / r.Total
@@ -360,7 +361,7 @@ func nodeWrites(pids []int) int64 {
 }
 
 func printBenchNet(e *env, op string, results []benchNetResult) error {
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	if op == "store" {
 		fmt.Fprintf(tw, "op\tn\tsize\truns\tmin\tmedian\tMB/s\tpeak RSS\tencode\tstatus\tregister\tupload\tcertify\ttail\tnode writes/B\tfloor\tratio min\tratio median\t\n")
 		for _, r := range results {
@@ -368,15 +369,15 @@ func printBenchNet(e *env, op string, results []benchNetResult) error {
 			if r.NodeWriteAmp > 0 {
 				amp = fmt.Sprintf("%.2f", r.NodeWriteAmp)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", r.Op, r.NShards, humanBytes(r.Size), r.Runs,
-				fmtSeconds(r.TotalMin), fmtSeconds(r.Total), r.MBps, humanBytes(roundMiB(r.PeakRSS)), fmtSeconds(r.Encode), fmtSeconds(r.Status),
-				fmtSeconds(r.Register), fmtSeconds(r.Upload), fmtSeconds(r.Certify), fmtSeconds(r.TailWait), amp, fmtSeconds(r.FloorMed), r.RatioMin, r.RatioMed)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", r.Op, r.NShards, cmdenv.HumanBytes(r.Size), r.Runs,
+				cmdenv.Seconds(r.TotalMin), cmdenv.Seconds(r.Total), r.MBps, cmdenv.HumanBytes(roundMiB(r.PeakRSS)), cmdenv.Seconds(r.Encode), cmdenv.Seconds(r.Status),
+				cmdenv.Seconds(r.Register), cmdenv.Seconds(r.Upload), cmdenv.Seconds(r.Certify), cmdenv.Seconds(r.TailWait), amp, cmdenv.Seconds(r.FloorMed), r.RatioMin, r.RatioMed)
 		}
 	} else {
 		fmt.Fprintf(tw, "op\tn\tsize\truns\tmin\tmedian\tMB/s\tpeak RSS\tdecode\tread/decode\t\n")
 		for _, r := range results {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f\t\n", r.Op, r.NShards, humanBytes(r.Size), r.Runs, fmtSeconds(r.TotalMin),
-				fmtSeconds(r.Total), r.MBps, humanBytes(roundMiB(r.PeakRSS)), fmtSeconds(r.DecodeMed), r.DecodeRatio)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f\t\n", r.Op, r.NShards, cmdenv.HumanBytes(r.Size), r.Runs, cmdenv.Seconds(r.TotalMin),
+				cmdenv.Seconds(r.Total), r.MBps, cmdenv.HumanBytes(roundMiB(r.PeakRSS)), cmdenv.Seconds(r.DecodeMed), r.DecodeRatio)
 		}
 	}
 	return tw.Flush()

@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"bufio"
@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/redstuff"
 )
 
@@ -42,7 +43,7 @@ type benchResult struct {
 	BlobID      string    `json:"blobId"`
 }
 
-func newBenchCmd(e *env) *cobra.Command {
+func NewCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the codec (encode, decode) and a network (store, read)",
@@ -96,7 +97,7 @@ func newBenchOpCmd(e *env, op, short string) *cobra.Command {
 			}
 			var results []benchResult
 			for _, s := range sizes {
-				size, err := parseSize(s)
+				size, err := cmdenv.ParseSize(s)
 				if err != nil {
 					return err
 				}
@@ -110,20 +111,20 @@ func newBenchOpCmd(e *env, op, short string) *cobra.Command {
 				r.Workers = workers
 				results = append(results, r)
 			}
-			if e.json {
-				return e.printJSON(results)
+			if e.JSON {
+				return e.PrintJSON(results)
 			}
-			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+			tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(tw, "op\tn\tsize\tcold\truns\tmin\tmedian\tMB/s (median)\tpeak RSS\tpeak/size\tpeak heap\t\n")
 			for _, r := range results {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\t%.3g\t%s\t\n", r.Op, r.NShards, humanBytes(r.Size),
-					fmtSeconds(r.ColdSeconds), r.Runs, fmtSeconds(r.SecondsMin), fmtSeconds(r.SecondsMed), r.MBpsMedian,
-					humanBytes(r.PeakRSS), r.PeakPerBlob, humanBytes(r.PeakHeap))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\t%.3g\t%s\t\n", r.Op, r.NShards, cmdenv.HumanBytes(r.Size),
+					cmdenv.Seconds(r.ColdSeconds), r.Runs, cmdenv.Seconds(r.SecondsMin), cmdenv.Seconds(r.SecondsMed), r.MBpsMedian,
+					cmdenv.HumanBytes(r.PeakRSS), r.PeakPerBlob, cmdenv.HumanBytes(r.PeakHeap))
 			}
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().IntVar(&nShards, "n-shards", DefaultShards, "number of shards")
+	cmd.Flags().IntVar(&nShards, "n-shards", cmdenv.DefaultShards, "number of shards")
 	cmd.Flags().StringSliceVar(&sizes, "size", []string{"1B", "1MiB", "32MiB", "256MiB"}, "blob sizes (B, KiB, MiB, GiB, KB, MB, GB); repeat or separate with commas")
 	cmd.Flags().IntVar(&runs, "runs", 3, "runs per size")
 	cmd.Flags().IntVar(&workers, "workers", 0, "goroutines per encode or decode (default GOMAXPROCS)")
@@ -215,7 +216,7 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 			res.Seconds = append(res.Seconds, d)
 			label = fmt.Sprintf("%d/%d", run, runs)
 		}
-		fmt.Fprintf(e.stderr, "%s %s run %s: %s\n", op, humanBytes(size), label, fmtSeconds(d))
+		fmt.Fprintf(e.Stderr, "%s %s run %s: %s\n", op, cmdenv.HumanBytes(size), label, cmdenv.Seconds(d))
 	}
 	sorted := slices.Clone(res.Seconds)
 	slices.Sort(sorted)
@@ -277,46 +278,4 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
-}
-
-// parseSize parses sizes like 1B, 10KiB, 32MiB, 1GiB, 5MB or a plain byte count.
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if v, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = strings.TrimSpace(v), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return v * mult, nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
-	}
-	return fmt.Sprintf("%dB", n)
-}
-
-func fmtSeconds(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.1fms", s*1000)
-	}
-	return fmt.Sprintf("%.3fs", s)
 }

@@ -1,4 +1,4 @@
-package cli
+package devnet
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 
 // Devnet defaults.
 const (
-	DevnetChainID       = "walrus-devnet"
+	ChainID             = "walrus-devnet"
 	DefaultDevnetNodes  = 4
 	DefaultDevnetShards = 1000
 	// DaemonAddress is where the devnet's aggregator/publisher listens,
@@ -49,7 +49,7 @@ type devnetFlags struct {
 	pprofPort     int // node K profiles on 127.0.0.1:pprofPort+K
 }
 
-func newDevnetCmd(e *env) *cobra.Command {
+func NewCmd(e *env) *cobra.Command {
 	var f devnetFlags
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -75,7 +75,7 @@ The devnet also runs the Walrus HTTP API (aggregator and publisher, as walrus da
 --daemon-address (default 127.0.0.1:31415), paid by the funded wallet through sub-wallets
 derived from it; it listens before client_config.yaml is written.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return e.runDevnet(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(e, cmd.Context(), f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", "./devnet", "directory of the network (resumed if it exists)")
@@ -108,7 +108,7 @@ type devnetNode struct {
 	PID     int    `json:"pid,omitempty"`
 }
 
-func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
+func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
 	if f.nodes < 1 || f.shards < 1 {
 		return errors.New("--nodes and --shards must be positive")
 	}
@@ -146,7 +146,7 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		return err
 	}
 	defer logf.Close()
-	cfg := testnet.Config{Dir: dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch, ChainID: DevnetChainID,
+	cfg := testnet.Config{Dir: dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch, ChainID: ChainID,
 		User: user, UserBalance: 1_000_000 * chain.FrostPerWAL,
 		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		// Walrus Mainnet's prices: 0.0001 WAL per unit (1 MiB encoded) per epoch, 20,000 FROST per unit written.
@@ -170,9 +170,9 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		if err := checkPortsFree(dir); err != nil {
 			return err
 		}
-		e.say("Resuming the devnet in %s…", dir)
+		e.Say("Resuming the devnet in %s…", dir)
 	} else {
-		e.say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", dir, f.nodes, f.shards, f.epoch)
+		e.Say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", dir, f.nodes, f.shards, f.epoch)
 	}
 	start := time.Now()
 	net, err := testnet.New(ctx, cfg)
@@ -184,7 +184,7 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		stopProcesses(e, procs)
 		_ = os.Remove(cfgPath)
 		if err := net.Close(); err != nil {
-			e.say("walrus: closing the devnet: %v", err)
+			e.Say("walrus: closing the devnet: %v", err)
 		}
 	}()
 	if f.processes {
@@ -200,7 +200,7 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		return err
 	}
 	defer stopDaemon()
-	info := devnetInfo{Dir: dir, ClientConfig: cfgPath, ChainID: DevnetChainID, ChainRPC: net.ChainRPC(), Wallet: walletPath,
+	info := devnetInfo{Dir: dir, ClientConfig: cfgPath, ChainID: ChainID, ChainRPC: net.ChainRPC(), Wallet: walletPath,
 		Address: wallet.Address(user), Shards: net.Client.Params().N(), Daemon: daemonURL}
 	for i := range net.NodeCount() {
 		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
@@ -209,17 +209,17 @@ func (e *env) runDevnet(ctx context.Context, f devnetFlags) error {
 		}
 		info.Nodes = append(info.Nodes, dn)
 	}
-	if err := writeClientConfig(cfgPath, net.ChainRPC()); err != nil {
+	if err := WriteClientConfig(cfgPath, net.ChainRPC()); err != nil {
 		return err
 	}
-	if e.json {
-		if err := e.printJSON(info); err != nil {
+	if e.JSON {
+		if err := e.PrintJSON(info); err != nil {
 			return err
 		}
 	}
-	e.printDevnetReady(info, time.Since(start), f.processes)
+	printDevnetReady(e, info, time.Since(start), f.processes)
 	<-ctx.Done()
-	e.say("\nStopping the devnet…")
+	e.Say("\nStopping the devnet…")
 	return nil
 }
 
@@ -309,11 +309,11 @@ func checkFree(address, what string) error {
 	return l.Close()
 }
 
-// writeClientConfig writes the devnet's client_config.yaml atomically.
-func writeClientConfig(path, rpc string) error {
+// WriteClientConfig writes the devnet's client_config.yaml atomically.
+func WriteClientConfig(path, rpc string) error {
 	f := &client.ConfigFile{
 		Contexts: map[string]*client.ContextConfig{"devnet": {
-			ChainID:       DevnetChainID,
+			ChainID:       ChainID,
 			RPCURLs:       []string{rpc},
 			WalletConfig:  &client.WalletConfig{Path: "wallet.json"},
 			FaucetWallet:  "wallet.json",
@@ -333,7 +333,7 @@ func writeClientConfig(path, rpc string) error {
 	return os.Rename(tmp, path)
 }
 
-func (e *env) printDevnetReady(info devnetInfo, took time.Duration, processes bool) {
+func printDevnetReady(e *env, info devnetInfo, took time.Duration, processes bool) {
 	rel := func(p string) string {
 		if wd, err := os.Getwd(); err == nil {
 			if r, err := filepath.Rel(wd, p); err == nil && len(r) < len(p) {
@@ -343,7 +343,7 @@ func (e *env) printDevnetReady(info devnetInfo, took time.Duration, processes bo
 		return p
 	}
 	cfg := rel(info.ClientConfig)
-	w := e.stderr
+	w := e.Stderr
 	fmt.Fprintf(w, "\nThe Walrus devnet is ready (%s): %d storage nodes, %d shards, chain %s at %s.\n",
 		took.Round(time.Millisecond), len(info.Nodes), info.Shards, info.ChainID, info.ChainRPC)
 	fmt.Fprintf(w, "  wallet %s (%s), funded with 1,000,000 WAL; it is also the faucet of get-wal\n", rel(info.Wallet), info.Address)
@@ -432,7 +432,7 @@ func stopProcesses(e *env, procs []*nodeProcess) {
 		select {
 		case <-p.done:
 		case <-deadline:
-			e.say("walrus: node process %d did not stop; killing it", p.cmd.Process.Pid)
+			e.Say("walrus: node process %d did not stop; killing it", p.cmd.Process.Pid)
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}

@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 // httpBenchTarget is one server measured by bench http.
@@ -69,14 +70,14 @@ through the first URL (a publisher or daemon). Every answer is checked: status a
 			defer hc.CloseIdleConnections()
 			base := strings.TrimSuffix(urls[0], "/")
 			if blobID == "" {
-				n, err := parseSize(size)
+				n, err := cmdenv.ParseSize(size)
 				if err != nil {
 					return err
 				}
 				if blobID, err = benchStore(ctx, hc, base, int(n)); err != nil {
 					return err
 				}
-				e.say("stored a %s blob through %s: %s", humanBytes(n), base, blobID)
+				e.Say("stored a %s blob through %s: %s", cmdenv.HumanBytes(n), base, blobID)
 			}
 			data, err := benchGet(ctx, hc, base+"/v1/blobs/"+blobID)
 			if err != nil {
@@ -119,11 +120,11 @@ through the first URL (a publisher or daemon). Every answer is checked: status a
 					t.Errors += errs
 				}
 			}
-			if e.json {
-				return e.printJSON(res)
+			if e.JSON {
+				return e.PrintJSON(res)
 			}
 			st := res.Targets[len(res.Targets)-1]
-			fmt.Fprintf(e.stdout, "GET of a %s blob, %d concurrent clients, %d rounds of %s:\n", humanBytes(int64(len(data))), concurrency, runs, duration)
+			fmt.Fprintf(e.Stdout, "GET of a %s blob, %d concurrent clients, %d rounds of %s:\n", cmdenv.HumanBytes(int64(len(data))), concurrency, runs, duration)
 			for _, t := range res.Targets {
 				ratio := ""
 				if t != st {
@@ -133,7 +134,7 @@ through the first URL (a publisher or daemon). Every answer is checked: status a
 					}
 					ratio = fmt.Sprintf("  (%.2f of the static server, median of the rounds' ratios)", median(rs))
 				}
-				fmt.Fprintf(e.stdout, "  %-12s %8.0f req/s min %8.0f median, %8.0f MB/s min %8.0f median, %d errors%s\n", t.Name,
+				fmt.Fprintf(e.Stdout, "  %-12s %8.0f req/s min %8.0f median, %8.0f MB/s min %8.0f median, %d errors%s\n", t.Name,
 					slices.Min(t.ReqPerSec), median(t.ReqPerSec), slices.Min(t.MBPerSec), median(t.MBPerSec), t.Errors, ratio)
 			}
 			return nil

@@ -1,4 +1,4 @@
-package cli
+package cmdenv
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/walrus-go/walrus/client"
 )
 
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w any) bool {
+// IsTerminal reports whether w is a terminal (a character device).
+func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -21,9 +21,9 @@ func isTerminal(w any) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressBar draws one line on a terminal: the phase and, for counted
+// Progress draws one line on a terminal: the phase and, for counted
 // phases, a bar. It redraws at most every 100 ms. A nil bar does nothing.
-type progressBar struct {
+type Progress struct {
 	w     io.Writer
 	label string
 	mu    sync.Mutex
@@ -31,17 +31,17 @@ type progressBar struct {
 	shown bool
 }
 
-// newProgress returns a bar on stderr if it is a terminal and the output
+// NewProgress returns a bar on stderr if it is a terminal and the output
 // is not JSON, else nil.
-func (e *env) newProgress(label string) *progressBar {
-	if e.json || !isTerminal(e.stderr) {
+func (e *Env) NewProgress(label string) *Progress {
+	if e.JSON || !IsTerminal(e.Stderr) {
 		return nil
 	}
-	return &progressBar{w: e.stderr, label: label}
+	return &Progress{w: e.Stderr, label: label}
 }
 
-// update is a client.Progress callback.
-func (b *progressBar) update(p client.Progress) {
+// Update is a client.Progress callback.
+func (b *Progress) Update(p client.Progress) {
 	if b == nil {
 		return
 	}
@@ -57,7 +57,7 @@ func (b *progressBar) update(p client.Progress) {
 		const width = 30
 		frac := min(float64(p.Done)/float64(p.Total), 1)
 		n := int(frac * width)
-		unit := func(v int64) string { return humanBytes(v) }
+		unit := func(v int64) string { return HumanBytes(v) }
 		if p.Phase == client.PhaseSlivers {
 			unit = func(v int64) string { return fmt.Sprint(v) }
 		}
@@ -67,8 +67,8 @@ func (b *progressBar) update(p client.Progress) {
 	b.shown = true
 }
 
-// done clears the line.
-func (b *progressBar) done() {
+// Done clears the line.
+func (b *Progress) Done() {
 	if b == nil {
 		return
 	}
@@ -79,10 +79,10 @@ func (b *progressBar) done() {
 	}
 }
 
-// callback returns the bar's update function (nil for no bar).
-func (b *progressBar) callback() func(client.Progress) {
+// Callback returns the bar's update function (nil for no bar).
+func (b *Progress) Callback() func(client.Progress) {
 	if b == nil {
 		return nil
 	}
-	return b.update
+	return b.Update
 }

@@ -159,13 +159,6 @@ type Client struct {
 	}
 }
 
-// New returns a client that pays and signs with signer (nil: read-only).
-//
-// Deprecated: use Open; the devnet, bench and tests use sdkinternal.New.
-func New(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer, cfg Config) (*Client, error) {
-	return newClient(ctx, ch, signer, cfg)
-}
-
 // newClient returns a client over ch that pays and signs with signer (nil: read-only).
 func newClient(ctx context.Context, ch *chainclient.Client, signer *chainclient.Signer, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
@@ -191,21 +184,6 @@ func newClient(ctx context.Context, ch *chainclient.Client, signer *chainclient.
 
 // Params are the network's encoding parameters.
 func (c *Client) Params() blob.Params { return c.params }
-
-// Encoder is the client's encoder for the network's parameters.
-//
-// Deprecated: the devnet, bench and tests use sdkinternal.Encoder.
-func (c *Client) Encoder() *redstuff.Encoder { return c.enc }
-
-// Chain is the client's chain connection.
-//
-// Deprecated: the devnet, bench and tests use sdkinternal.Chain.
-func (c *Client) Chain() *chainclient.Client { return c.chain }
-
-// Node returns the API client of the node at address.
-//
-// Deprecated: the devnet, bench and tests use sdkinternal.Node.
-func (c *Client) Node(address string) (*nodeapi.Client, error) { return c.node(address) }
 
 // node returns the API client of the node at address.
 func (c *Client) node(address string) (*nodeapi.Client, error) { return c.nodes.Get(address) }
@@ -236,9 +214,6 @@ func (c *Client) committees(ctx context.Context) (cur, prev *committee.Committee
 	}
 	return cur, prev, nil
 }
-
-// Signer is the client's signer (nil for a read-only client).
-func (c *Client) Signer() *chainclient.Signer { return c.signer }
 
 // Address is the wallet's address (the zero address for a read-only client).
 func (c *Client) Address() ids.Address {

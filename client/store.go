@@ -109,7 +109,8 @@ type StoreResult struct {
 	Tail *Tail
 }
 
-// StoreEncoded stores an encoded blob.
+// storeEncodedBlob stores a blob encoded in memory (for StoreBuiltQuilt
+// and sdkinternal.StoreEncoded).
 //
 // Unless opts.Force, it first asks the nodes for the blob's status: an
 // invalid blob ID gives markedInvalid, and a permanent store of a blob
@@ -125,11 +126,6 @@ type StoreResult struct {
 // and certifies again.
 //
 // On failure the result (when not nil) holds Walrus's error shape.
-func (c *Client) StoreEncoded(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
-	return c.storeEncodedBlob(ctx, x, opts)
-}
-
-// storeEncodedBlob stores a blob encoded in memory.
 func (c *Client) storeEncodedBlob(ctx context.Context, x *redstuff.Encoded, opts StoreOptions) (*StoreResult, error) {
 	e := &encoded{md: &x.Metadata, src: x, release: func() {}}
 	return c.storeSource(ctx, e, c.splitBudget(opts.MemoryBudget), opts, newReporter(opts.Progress))

@@ -16,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
 	"github.com/walrus-go/walrus/nodeapi"
@@ -173,7 +174,7 @@ func TestBlocklist(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 	// A new upload of a blocked blob is refused before anything is stored.
-	x, err := net.Client.Encoder().Encode(randomBytes(20_000, 4))
+	x, err := sdkinternal.Encoder(net.Client).Encode(randomBytes(20_000, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,11 +192,11 @@ func TestDamagedSliverRecovered(t *testing.T) {
 	net := testnet.Start(t, testnet.Config{})
 	ctx := context.Background()
 	data := randomBytes(100_000, 5)
-	x, err := net.Client.Encoder().Encode(data)
+	x, err := sdkinternal.Encoder(net.Client).Encode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := net.Client.StoreEncoded(ctx, x, client.StoreOptions{Epochs: 3}); err != nil {
+	if _, err := sdkinternal.StoreEncoded(ctx, net.Client, x, client.StoreOptions{Epochs: 3}); err != nil {
 		t.Fatal(err)
 	}
 	id := x.Metadata.ID
@@ -263,7 +264,7 @@ func TestDamagedSliverRecovered(t *testing.T) {
 func TestPendingUploadsFlushedOnRegistration(t *testing.T) {
 	net := testnet.Start(t, testnet.Config{})
 	ctx := context.Background()
-	x, err := net.Client.Encoder().Encode(randomBytes(10_000, 6))
+	x, err := sdkinternal.Encoder(net.Client).Encode(randomBytes(10_000, 6))
 	if err != nil {
 		t.Fatal(err)
 	}

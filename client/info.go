@@ -118,17 +118,11 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 	p := c.params
 	info := &SystemInfo{
 		EpochInfo: EpochInfo{CurrentEpoch: sys.Epoch, EpochDuration: nodeapi.Duration(time.Duration(sys.EpochDurationMs) * time.Millisecond),
-			MaxEpochsAhead: sys.MaxEpochsAhead, EpochState: sys.State.String()},
+			MaxEpochsAhead: sys.MaxEpochsAhead, EpochState: sys.State.String(), StartOfCurrentEpoch: epochStart(sys)},
 		StorageInfo: StorageInfo{NShards: int(sys.NShards), NNodes: len(sys.Committee)},
 		SizeInfo:    SizeInfo{StorageUnitSize: chain.UnitSize, MaxBlobSize: p.MaxBlobSize()},
 		PriceInfo: PriceInfo{StoragePricePerUnitSize: sys.StoragePrice, WritePricePerUnitSize: sys.WritePrice,
 			EncodingDependentPriceInfo: []EncodingDependentPriceInfo{priceInfo(p, sys.StoragePrice)}},
-	}
-	if sys.State == chain.EpochChangeSync {
-		info.EpochInfo.StartOfCurrentEpoch = map[string]string{"Message": "Epoch change is currently in progress..."}
-	} else {
-		start := time.UnixMilli(int64(sys.EpochStartMs)).UTC().Format(time.RFC3339Nano)
-		info.EpochInfo.StartOfCurrentEpoch = map[string]string{"DateTime": start}
 	}
 	if !detail {
 		return info, nil
@@ -141,32 +135,54 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 	for _, pl := range pools {
 		stake[pl.ID] = pl.WalBalance
 	}
-	nodes := func(which string) []StorageNodeInfo {
-		ci, err := c.chain.Committee(ctx, which)
-		if err != nil {
-			return nil
-		}
-		out := []StorageNodeInfo{}
-		for _, m := range ci.Members {
-			out = append(out, StorageNodeInfo{Name: m.Name, NetworkAddress: m.NetworkAddress,
-				PublicKey: base64.StdEncoding.EncodeToString(m.PublicKey[:]), NetworkPublicKey: base64.StdEncoding.EncodeToString(m.NetworkPublicKey),
-				NShards: len(m.Shards), ShardIDs: m.Shards, NodeID: m.NodeID, Stake: stake[m.NodeID]})
-		}
-		slices.SortFunc(out, func(a, b StorageNodeInfo) int {
-			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-		})
-		return out
-	}
 	n := p.N()
 	maxSliver := uint64(p.PrimarySliverSize(blob.MaxSymbolSize))
 	maxEnc, _ := p.EncodedLength(p.MaxBlobSize())
 	info.CommitteeInfo = &CommitteeInfo{NShards: n, NPrimarySourceSymbols: p.PrimarySymbols(), NSecondarySourceSymbols: p.SecondarySymbols(),
 		MaxSliverSize: maxSliver, MetadataStorageSize: uint64(n) * p.MetadataLength(), MaxEncodedBlobSize: maxEnc,
-		StorageNodes: nodes("current"), NextStorageNodes: nodes("next")}
+		StorageNodes: c.storageNodes(ctx, "current", stake), NextStorageNodes: c.storageNodes(ctx, "next", stake)}
+	info.BftInfo = bftInfo(n, sys.Committee)
+	return info, nil
+}
+
+// epochStart is the start of the current epoch in Walrus's JSON form: the
+// time it started, or a message while the epoch change is in progress.
+func epochStart(sys *chain.System) map[string]string {
+	if sys.State == chain.EpochChangeSync {
+		return map[string]string{"Message": "Epoch change is currently in progress..."}
+	}
+	start := time.UnixMilli(int64(sys.EpochStartMs)).UTC().Format(time.RFC3339Nano)
+	return map[string]string{"DateTime": start}
+}
+
+// storageNodes lists the members of the committee which ("current" or
+// "next") sorted by name, case-insensitively, with their stake. It is nil
+// when the chain does not give that committee, so that the section is
+// still shown without it.
+func (c *Client) storageNodes(ctx context.Context, which string, stake map[ids.ObjectID]uint64) []StorageNodeInfo {
+	ci, err := c.chain.Committee(ctx, which)
+	if err != nil {
+		return nil
+	}
+	out := []StorageNodeInfo{}
+	for _, m := range ci.Members {
+		out = append(out, StorageNodeInfo{Name: m.Name, NetworkAddress: m.NetworkAddress,
+			PublicKey: base64.StdEncoding.EncodeToString(m.PublicKey[:]), NetworkPublicKey: base64.StdEncoding.EncodeToString(m.NetworkPublicKey),
+			NShards: len(m.Shards), ShardIDs: m.Shards, NodeID: m.NodeID, Stake: stake[m.NodeID]})
+	}
+	slices.SortFunc(out, func(a, b StorageNodeInfo) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out
+}
+
+// bftInfo gives the fault-tolerance thresholds of n shards assigned to
+// nodes as in assigned, with the fewest nodes (largest first) whose shards
+// together exceed f: how few nodes could break the fault assumption.
+func bftInfo(n int, assigned []chain.Assignment) *BftInfo {
 	f := committee.F(n)
-	// The fewest nodes whose shards exceed f (largest first).
-	weights := make([]int, 0, len(sys.Committee))
-	for _, a := range sys.Committee {
+	weights := make([]int, 0, len(assigned))
+	for _, a := range assigned {
 		weights = append(weights, len(a.Shards))
 	}
 	slices.SortFunc(weights, func(a, b int) int { return b - a })
@@ -178,8 +194,7 @@ func (c *Client) SystemInfo(ctx context.Context, detail bool) (*SystemInfo, erro
 		sum += w
 		above++
 	}
-	info.BftInfo = &BftInfo{MaxFaultyShards: f, MinCorrectShards: n - f, QuorumThreshold: 2*f + 1, MinNodesAbove: above, ShardsAbove: sum}
-	return info, nil
+	return &BftInfo{MaxFaultyShards: f, MinCorrectShards: n - f, QuorumThreshold: 2*f + 1, MinNodesAbove: above, ShardsAbove: sum}
 }
 
 // priceInfo computes Walrus's price examples for the parameters.

@@ -77,38 +77,16 @@ func (c *Client) metadata(ctx context.Context, id blob.ID, cur, prev *committee.
 
 // primarySlivers reads verified primary slivers until there are k_p.
 func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cur, prev *committee.Committee, p *reporter) ([]redstuff.Sliver, error) {
-	n, need := c.params.N(), c.params.PrimarySymbols()
+	need := c.params.PrimarySymbols()
 	p.bytes(PhaseSlivers, 0, int64(need))
-	type source struct {
-		pair    int
-		address string
-	}
-	var first, fallback []source
-	for s := range n {
-		pair := c.params.PairOfShard(md.ID, s)
-		if i, ok := cur.ShardOwner(s); ok {
-			first = append(first, source{pair, cur.Member(i).NetworkAddress})
-		}
-		if prev != nil {
-			if i, ok := prev.ShardOwner(s); ok && prev.Member(i).NetworkAddress != "" {
-				fallback = append(fallback, source{pair, prev.Member(i).NetworkAddress})
-			}
-		}
-	}
-	rand.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	queue := c.pairSources(md.ID, cur, prev)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var mu sync.Mutex
-	var got []redstuff.Sliver
-	have := map[int]bool{}
-	var errs []error
-	queue := append(first, fallback...)
+	pc := &primaryCollector{need: need, cancel: cancel, p: p, have: map[int]bool{}}
 	sem := make(chan struct{}, c.cfg.ReadConcurrency)
 	var wg sync.WaitGroup
 	for _, src := range queue {
-		mu.Lock()
-		enough, dup := len(got) >= need, have[src.pair]
-		mu.Unlock()
+		enough, dup := pc.state(src.pair)
 		if enough {
 			break
 		}
@@ -122,46 +100,110 @@ func (c *Client) primarySlivers(ctx context.Context, md *blob.MetadataWithID, cu
 		if ctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			err := func() error {
-				nc, err := c.node(src.address)
-				if err != nil {
-					return err
-				}
-				rctx, rcancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
-				defer rcancel()
-				s, err := nc.Sliver(rctx, md.ID, src.pair, blob.Primary)
-				if err != nil {
-					return err
-				}
-				if err := c.enc.VerifySliver(s, &md.Metadata); err != nil {
-					return err
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if !have[src.pair] && len(got) < need {
-					have[src.pair] = true
-					got = append(got, *s)
-					p.add(1)
-					if len(got) >= need {
-						cancel()
-					}
-				}
-				return nil
-			}()
+			err := c.collectPrimary(ctx, md, src, pc)
 			if err != nil && !errors.Is(err, context.Canceled) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s pair %d: %w", src.address, src.pair, err))
-				mu.Unlock()
+				pc.fail(fmt.Errorf("%s pair %d: %w", src.address, src.pair, err))
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if len(got) < need {
-		return nil, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughSlivers, len(got), need, errors.Join(errs...))
+	if len(pc.got) < need {
+		return nil, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughSlivers, len(pc.got), need, errors.Join(pc.errs...))
 	}
-	return got, nil
+	return pc.got, nil
+}
+
+// pairSource is a node to ask for one sliver pair's primary sliver.
+type pairSource struct {
+	pair    int
+	address string
+}
+
+// pairSources lists where primarySlivers asks for primary slivers: every
+// shard's owner in the current committee, in random order to spread the
+// load, then (during an epoch change) the owners in the previous one, for
+// shards their new owner cannot serve yet.
+func (c *Client) pairSources(id blob.ID, cur, prev *committee.Committee) []pairSource {
+	var first, fallback []pairSource
+	for s := range c.params.N() {
+		pair := c.params.PairOfShard(id, s)
+		if i, ok := cur.ShardOwner(s); ok {
+			first = append(first, pairSource{pair, cur.Member(i).NetworkAddress})
+		}
+		if prev != nil {
+			if i, ok := prev.ShardOwner(s); ok && prev.Member(i).NetworkAddress != "" {
+				fallback = append(fallback, pairSource{pair, prev.Member(i).NetworkAddress})
+			}
+		}
+	}
+	rand.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	return append(first, fallback...)
+}
+
+// collectPrimary fetches the primary sliver of src, verifies it against
+// the metadata and hands it to pc; it returns the failure of the fetch or
+// of the verification.
+func (c *Client) collectPrimary(ctx context.Context, md *blob.MetadataWithID, src pairSource, pc *primaryCollector) error {
+	nc, err := c.node(src.address)
+	if err != nil {
+		return err
+	}
+	rctx, rcancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
+	defer rcancel()
+	s, err := nc.Sliver(rctx, md.ID, src.pair, blob.Primary)
+	if err != nil {
+		return err
+	}
+	if err := c.enc.VerifySliver(s, &md.Metadata); err != nil {
+		return err
+	}
+	pc.keep(src.pair, s)
+	return nil
+}
+
+// primaryCollector is the shared state of primarySlivers' concurrent
+// fetches: the verified slivers so far (at most one per pair, at most
+// need) and the failures. Its mutex guards them until the fetches end.
+type primaryCollector struct {
+	need   int
+	cancel context.CancelFunc // stops the other fetches once there are need
+	p      *reporter
+
+	mu   sync.Mutex
+	got  []redstuff.Sliver
+	have map[int]bool // the pairs in got
+	errs []error
+}
+
+// state reports whether enough slivers are there, and whether pair's is
+// among them (so that asking another node for it would be wasted).
+func (pc *primaryCollector) state(pair int) (enough, dup bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return len(pc.got) >= pc.need, pc.have[pair]
+}
+
+// keep adds a verified sliver of pair unless that pair's or enough slivers
+// are there already, reports it, and cancels the other fetches when it is
+// the last one needed.
+func (pc *primaryCollector) keep(pair int, s *redstuff.Sliver) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if !pc.have[pair] && len(pc.got) < pc.need {
+		pc.have[pair] = true
+		pc.got = append(pc.got, *s)
+		pc.p.add(1)
+		if len(pc.got) >= pc.need {
+			pc.cancel()
+		}
+	}
+}
+
+// fail records the failure of one fetch.
+func (pc *primaryCollector) fail(err error) {
+	pc.mu.Lock()
+	pc.errs = append(pc.errs, err)
+	pc.mu.Unlock()
 }

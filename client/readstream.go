@@ -98,95 +98,152 @@ func (c *Client) readRows(ctx context.Context, md *blob.MetadataWithID, srcs []r
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	type slot struct {
-		done chan struct{}
-		buf  []byte // the whole buffer
-		data []byte // the sliver's data in it
-		err  error
-	}
-	bufs := make(chan []byte, window)
-	for range window {
-		bufs <- c.getBuffer(rowLen + 16)[:rowLen+16]
-	}
-	defer func() {
-		for range window {
-			select {
-			case buf := <-bufs:
-				c.putBuffer(buf)
-			default:
-			}
-		}
-	}()
-	slots := make(chan *slot, window) // in row order
-	jobs := make(chan func(), workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := range jobs {
-				j()
-			}
-		})
-	}
-	defer wg.Wait()
-	go func() {
-		defer close(slots)
-		defer close(jobs)
-		for r := from; r < kp; r++ {
-			var buf []byte
-			select {
-			case buf = <-bufs:
-			case <-ctx.Done():
-				return
-			}
-			sl := &slot{done: make(chan struct{}), buf: buf}
-			select {
-			case slots <- sl:
-			case <-ctx.Done():
-				bufs <- buf
-				return
-			}
-			jobs <- func() {
-				defer close(sl.done)
-				s, err := c.fetchPrimary(ctx, md, srcs[r], r, sl.buf)
-				if err == nil {
-					sl.data = s.Data
-				}
-				sl.err = err
-			}
-		}
-	}()
-	size := int64(md.UnencodedLength)
-	var written int64
-	r := from
-	for sl := range slots {
-		<-sl.done
-		if sl.err != nil {
-			cancel()
-			for rest := range slots {
-				<-rest.done
-			}
-			return r, written, sl.err
-		}
-		off := int64(r) * int64(rowLen)
-		if off < size {
-			n, err := w.Write(sl.data[:min(int64(rowLen), size-off)])
-			written += int64(n)
-			if err != nil {
-				cancel()
-				for rest := range slots {
-					<-rest.done
-				}
-				return r, written, &writeError{err}
-			}
-		}
-		bufs <- sl.buf
-		p.add(1)
-		r++
+	rw := c.newRowWindow(md, srcs, rowLen, window, workers)
+	defer rw.release()
+	rw.startWorkers(workers)
+	defer rw.workers.Wait()
+	go rw.produce(ctx, from, kp)
+	r, written, err := rw.consume(cancel, from, w, p)
+	if err != nil {
+		return r, written, err
 	}
 	if ctx.Err() != nil && r < kp {
 		return r, written, ctx.Err()
 	}
 	return r, written, nil
+}
+
+// rowWindow is the pipeline of one streaming read: a producer hands the
+// rows, in order, to a pool of workers that fetch each into one of window
+// buffers, and the consumer writes them out in the same order and gives
+// each buffer back for a later row. The buffers bound the read's memory to
+// the window, whatever the blob's size.
+type rowWindow struct {
+	c       *Client
+	md      *blob.MetadataWithID
+	srcs    []rowSource
+	rowLen  int
+	window  int
+	bufs    chan []byte   // the free buffers
+	slots   chan *rowSlot // the rows handed to the workers, in row order
+	jobs    chan func()   // the fetches waiting for a worker
+	workers sync.WaitGroup
+}
+
+// rowSlot is one row of a streaming read: done is closed once its fetch
+// has ended, with either the sliver's data in buf or an error.
+type rowSlot struct {
+	done chan struct{}
+	buf  []byte // the whole buffer
+	data []byte // the sliver's data in it
+	err  error
+}
+
+// newRowWindow makes the channels of a streaming read and takes window
+// buffers of a row (plus its BCS framing) from the client's pool.
+func (c *Client) newRowWindow(md *blob.MetadataWithID, srcs []rowSource, rowLen, window, workers int) *rowWindow {
+	rw := &rowWindow{c: c, md: md, srcs: srcs, rowLen: rowLen, window: window,
+		bufs: make(chan []byte, window), slots: make(chan *rowSlot, window), jobs: make(chan func(), workers)}
+	for range window {
+		rw.bufs <- c.getBuffer(rowLen + 16)[:rowLen+16]
+	}
+	return rw
+}
+
+// release gives the buffers that are free back to the client's pool; it
+// runs once the workers have stopped, so none is being written to. The
+// buffers of abandoned rows are left to the garbage collector.
+func (rw *rowWindow) release() {
+	for range rw.window {
+		select {
+		case buf := <-rw.bufs:
+			rw.c.putBuffer(buf)
+		default:
+		}
+	}
+}
+
+// startWorkers starts n workers that run the fetches until the producer
+// closes the jobs channel.
+func (rw *rowWindow) startWorkers(n int) {
+	for range n {
+		rw.workers.Go(func() {
+			for j := range rw.jobs {
+				j()
+			}
+		})
+	}
+}
+
+// produce hands rows from..kp-1 to the workers in order, each as soon as
+// a buffer is free, and queues its slot for the consumer. Once every row
+// is handed out, or ctx is done, it closes the slots and jobs channels.
+func (rw *rowWindow) produce(ctx context.Context, from, kp int) {
+	defer close(rw.slots)
+	defer close(rw.jobs)
+	for r := from; r < kp; r++ {
+		var buf []byte
+		select {
+		case buf = <-rw.bufs:
+		case <-ctx.Done():
+			return
+		}
+		sl := &rowSlot{done: make(chan struct{}), buf: buf}
+		select {
+		case rw.slots <- sl:
+		case <-ctx.Done():
+			rw.bufs <- buf
+			return
+		}
+		rw.jobs <- func() {
+			defer close(sl.done)
+			s, err := rw.c.fetchPrimary(ctx, rw.md, rw.srcs[r], r, sl.buf)
+			if err == nil {
+				sl.data = s.Data
+			}
+			sl.err = err
+		}
+	}
+}
+
+// consume writes the rows to w in order as their fetches end (only the
+// bytes of the blob, not the padding past its end), giving each buffer
+// back and reporting each row. On a row's failure or a write error it
+// stops the producer and waits for the rows already handed out. It
+// returns the first row not written, the bytes written and the error.
+func (rw *rowWindow) consume(cancel context.CancelFunc, from int, w io.Writer, p *reporter) (int, int64, error) {
+	size := int64(rw.md.UnencodedLength)
+	var written int64
+	r := from
+	for sl := range rw.slots {
+		<-sl.done
+		if sl.err != nil {
+			rw.abandon(cancel)
+			return r, written, sl.err
+		}
+		off := int64(r) * int64(rw.rowLen)
+		if off < size {
+			n, err := w.Write(sl.data[:min(int64(rw.rowLen), size-off)])
+			written += int64(n)
+			if err != nil {
+				rw.abandon(cancel)
+				return r, written, &writeError{err}
+			}
+		}
+		rw.bufs <- sl.buf
+		p.add(1)
+		r++
+	}
+	return r, written, nil
+}
+
+// abandon cancels the read and waits until the producer has stopped and
+// every row it handed out has ended, so no worker still writes a buffer.
+func (rw *rowWindow) abandon(cancel context.CancelFunc) {
+	cancel()
+	for rest := range rw.slots {
+		<-rest.done
+	}
 }
 
 // writeError marks the failure of the caller's writer (not of the read).
@@ -271,33 +328,14 @@ func (c *Client) decodeRest(ctx context.Context, md *blob.MetadataWithID, srcs [
 // the others in random order, with ReadConcurrency requests at once. It
 // returns the slivers' indices in store order.
 func (c *Client) gatherPrimaries(ctx context.Context, md *blob.MetadataWithID, srcs []rowSource, from int, store io.WriterAt, rowLen int, b budget) ([]int, error) {
-	n, kp := c.params.N(), c.params.PrimarySymbols()
-	order := make([]int, 0, n)
-	for r := from; r < kp; r++ {
-		order = append(order, r)
-	}
-	rest := make([]int, 0, n)
-	for i := range n {
-		if i < from || i >= kp {
-			rest = append(rest, i)
-		}
-	}
-	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
-	order = append(order, rest...)
+	kp := c.params.PrimarySymbols()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu   sync.Mutex
-		have []int
-		errs []error
-		wg   sync.WaitGroup
-	)
+	g := &gathering{store: store, rowLen: rowLen, kp: kp, cancel: cancel}
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, c.cfg.ReadConcurrency)
-	for _, pair := range order {
-		mu.Lock()
-		enough := len(have) >= kp
-		mu.Unlock()
-		if enough {
+	for _, pair := range c.gatherOrder(from) {
+		if g.enough() {
 			break
 		}
 		select {
@@ -312,35 +350,83 @@ func (c *Client) gatherPrimaries(ctx context.Context, md *blob.MetadataWithID, s
 			buf := c.getBuffer(rowLen + 16)[:rowLen+16]
 			defer c.putBuffer(buf)
 			s, err := c.fetchPrimary(ctx, md, srcs[pair], pair, buf)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					errs = append(errs, err)
-				}
-				return
-			}
-			if len(have) >= kp {
-				return
-			}
-			pos := len(have)
-			have = append(have, pair)
-			if _, err := store.WriteAt(s.Data, int64(pos)*int64(rowLen)); err != nil {
-				errs = append(errs, err)
-				have = have[:pos]
-				cancel()
-				return
-			}
-			if len(have) >= kp {
-				cancel()
-			}
+			g.record(pair, s, err)
 		})
 	}
 	wg.Wait()
-	if len(have) < kp {
-		return nil, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughSlivers, len(have), kp, errors.Join(errs...))
+	if len(g.have) < kp {
+		return nil, fmt.Errorf("%w: %d of %d primary slivers: %w", ErrNotEnoughSlivers, len(g.have), kp, errors.Join(g.errs...))
 	}
-	return have, nil
+	return g.have, nil
+}
+
+// gatherOrder is the order in which gatherPrimaries asks for primary
+// slivers: the systematic rows from..k_p-1 first, as they save decoding,
+// then every other pair in random order, to spread the load on the nodes.
+func (c *Client) gatherOrder(from int) []int {
+	n, kp := c.params.N(), c.params.PrimarySymbols()
+	order := make([]int, 0, n)
+	for r := from; r < kp; r++ {
+		order = append(order, r)
+	}
+	rest := make([]int, 0, n)
+	for i := range n {
+		if i < from || i >= kp {
+			rest = append(rest, i)
+		}
+	}
+	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	return append(order, rest...)
+}
+
+// gathering is the shared state of gatherPrimaries' concurrent fetches:
+// the pairs already written to store, in store order, and the failures.
+// Its mutex guards have and errs until the fetches have ended.
+type gathering struct {
+	store  io.WriterAt
+	rowLen int
+	kp     int
+	cancel context.CancelFunc // stops the other fetches once there are kp
+
+	mu   sync.Mutex
+	have []int
+	errs []error
+}
+
+// enough reports whether k_p slivers have been gathered.
+func (g *gathering) enough() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.have) >= g.kp
+}
+
+// record takes the outcome of one fetch: a failure other than the
+// cancellation is kept for the error, and a sliver is written at the next
+// position in store unless k_p are there already. A write failure, or the
+// k_p-th sliver, cancels the other fetches.
+func (g *gathering) record(pair int, s *redstuff.Sliver, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			g.errs = append(g.errs, err)
+		}
+		return
+	}
+	if len(g.have) >= g.kp {
+		return
+	}
+	pos := len(g.have)
+	g.have = append(g.have, pair)
+	if _, err := g.store.WriteAt(s.Data, int64(pos)*int64(g.rowLen)); err != nil {
+		g.errs = append(g.errs, err)
+		g.have = g.have[:pos]
+		g.cancel()
+		return
+	}
+	if len(g.have) >= g.kp {
+		g.cancel()
+	}
 }
 
 // offsetWriter writes at a fixed offset into w.

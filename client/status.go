@@ -27,43 +27,63 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error)
 	if err != nil {
 		return BlobStatus{}, err
 	}
-	type answer struct {
-		st     BlobStatus
-		weight int
-		err    error
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := make(chan answer, cur.Len())
+	out := make(chan statusAnswer, cur.Len())
 	sem := make(chan struct{}, c.cfg.StatusConcurrency)
 	var wg sync.WaitGroup
 	for i := range cur.Len() {
 		m := cur.Member(i)
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				out <- answer{weight: m.Weight(), err: ctx.Err()}
-				return
-			}
-			nc, err := c.node(m.NetworkAddress)
-			if err != nil {
-				out <- answer{weight: m.Weight(), err: err}
-				return
-			}
-			rctx, rcancel := context.WithTimeout(ctx, c.cfg.StatusTimeout)
-			defer rcancel()
-			st, err := nc.BlobStatus(rctx, id)
-			out <- answer{st, m.Weight(), err}
-		})
+		wg.Go(func() { c.askStatus(ctx, id, m, sem, out) })
 	}
 	defer wg.Wait()
 	n := cur.NShards()
-	var got []answer
+	got, answered, errs := collectStatuses(out, cur.Len(), n)
+	cancel()
+	if !committee.IsValidity(answered, n) {
+		return BlobStatus{}, fmt.Errorf("%w: %d of %d shards answered: %w", ErrStatusUnavailable, answered, n, errors.Join(errs...))
+	}
+	return vouchedStatus(got, n), nil
+}
+
+// statusAnswer is one member's answer to a blob-status request, with the
+// member's weight in shards.
+type statusAnswer struct {
+	st     BlobStatus
+	weight int
+	err    error
+}
+
+// askStatus asks member m for the blob's status, at most cap(sem) members
+// at once, and sends the answer (or the failure) on out, which has room
+// for every member's.
+func (c *Client) askStatus(ctx context.Context, id blob.ID, m *committee.Member, sem chan struct{}, out chan<- statusAnswer) {
+	select {
+	case sem <- struct{}{}:
+		defer func() { <-sem }()
+	case <-ctx.Done():
+		out <- statusAnswer{weight: m.Weight(), err: ctx.Err()}
+		return
+	}
+	nc, err := c.node(m.NetworkAddress)
+	if err != nil {
+		out <- statusAnswer{weight: m.Weight(), err: err}
+		return
+	}
+	rctx, rcancel := context.WithTimeout(ctx, c.cfg.StatusTimeout)
+	defer rcancel()
+	st, err := nc.BlobStatus(rctx, id)
+	out <- statusAnswer{st, m.Weight(), err}
+}
+
+// collectStatuses reads up to members answers from out, stopping once the
+// successful ones weigh a quorum of the n shards. It returns those
+// answers, their weight and the failures.
+func collectStatuses(out <-chan statusAnswer, members, n int) ([]statusAnswer, int, []error) {
+	var got []statusAnswer
 	var errs []error
 	answered := 0
-	for range cur.Len() {
+	for range members {
 		a := <-out
 		if a.err != nil {
 			errs = append(errs, a.err)
@@ -75,10 +95,13 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error)
 			break
 		}
 	}
-	cancel()
-	if !committee.IsValidity(answered, n) {
-		return BlobStatus{}, fmt.Errorf("%w: %d of %d shards answered: %w", ErrStatusUnavailable, answered, n, errors.Join(errs...))
-	}
+	return got, answered, errs
+}
+
+// vouchedStatus is the latest status reported in got such that answers
+// weighing at least f+1 of the n shards report it or a later one, so that
+// at least one honest node vouches for it. got must weigh f+1 shards.
+func vouchedStatus(got []statusAnswer, n int) BlobStatus {
 	cands := make([]BlobStatus, len(got))
 	for i, a := range got {
 		cands[i] = a.st
@@ -92,8 +115,8 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error)
 			}
 		}
 		if committee.IsValidity(w, n) {
-			return cand, nil
+			return cand
 		}
 	}
-	return cands[len(cands)-1], nil // unreachable: the lowest report has every answer's weight
+	return cands[len(cands)-1] // unreachable: the lowest report has every answer's weight
 }

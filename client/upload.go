@@ -67,24 +67,54 @@ type nodeResult struct {
 // in the background once the caller releases them (after certifying).
 func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committee.Committee, reg *registration,
 	pers func(ids.ObjectID) wire.Persistence, res *StoreResult, p *reporter) (*certificate, tailHandle, error) {
-	// Uploads outlive the caller's context once the blob is certified: they
-	// run under the client's lifetime and stop with the caller only before.
+	u := c.startUploads(ctx, x, b, com, reg, pers, p)
+	signers, sigs, nodeErrs, weight := u.collect()
+	res.NodeErrors, res.Weight = nodeErrs, weight
+	if !committee.IsQuorum(weight, com.NShards()) {
+		if _, err := reg.wait(ctx); err != nil {
+			return u.abort(err)
+		}
+		if ctx.Err() != nil {
+			return u.abort(ctx.Err())
+		}
+		return u.abort(phaseError(PhaseUpload, fmt.Errorf("%w: weight %d of %d shards: %w", ErrNotEnoughConfirmations, weight, com.NShards(), errors.Join(nodeErrs...))))
+	}
+	cert, err := aggregate(com, signers, sigs, confirmationMessage(com, x.md.ID, reg.id, pers))
+	if err != nil {
+		return u.abort(phaseError(PhaseUpload, err))
+	}
+	res.Signers = slices.Clone(cert.signers)
+	return &certificate{msg: cert.msg, sig: cert.sig, bitmap: cert.bitmap}, tailHandle{release: u.release}, nil
+}
+
+// committeeUpload is one upload to every member of a committee, under
+// way: the members' outcomes as they end, and what stops the uploads.
+type committeeUpload struct {
+	c         *Client
+	com       *committee.Committee
+	out       chan nodeResult    // each member's outcome; closed once all have ended
+	allDone   chan struct{}      // closed once every member's upload has ended
+	ucancel   context.CancelFunc // stops the uploads
+	stop      func() bool        // unhooks the uploads from the caller's context
+	certified atomic.Bool        // set once the blob is certified
+	answered  int                // the outcomes collect has read
+}
+
+// startUploads starts the upload to every member of com. The uploads
+// outlive the caller's context once the blob is certified: they run under
+// the client's lifetime and stop with the caller only before.
+func (c *Client) startUploads(ctx context.Context, x *encoded, b budget, com *committee.Committee, reg *registration,
+	pers func(ids.ObjectID) wire.Persistence, p *reporter) *committeeUpload {
 	uctx, ucancel := context.WithCancel(c.tails.ctx)
-	var certified atomic.Bool
-	stop := context.AfterFunc(ctx, func() {
-		if !certified.Load() {
+	u := &committeeUpload{c: c, com: com, ucancel: ucancel, out: make(chan nodeResult, com.Len()), allDone: make(chan struct{})}
+	u.stop = context.AfterFunc(ctx, func() {
+		if !u.certified.Load() {
 			ucancel()
 		}
 	})
-	var total int64
-	pairBytes := int64(x.src.SliverLen(blob.Primary) + x.src.SliverLen(blob.Secondary))
-	for i := range com.Len() {
-		total += int64(len(com.Member(i).Shards)) * pairBytes
-	}
-	p.bytes(PhaseUpload, 0, total)
-	up := &uploader{c: c, x: x, b: b, reg: reg, certified: &certified, p: p, epoch: com.Epoch(),
+	p.bytes(PhaseUpload, 0, uploadBytes(x, com))
+	up := &uploader{c: c, x: x, b: b, reg: reg, certified: &u.certified, p: p, epoch: com.Epoch(),
 		requests: semaphore.NewWeighted(int64(c.cfg.UploadConcurrency)), inFlight: semaphore.NewWeighted(b.inFlight)}
-	out := make(chan nodeResult, com.Len())
 	var wg sync.WaitGroup
 	x.uploads.Add(1)
 	for i := range com.Len() {
@@ -94,74 +124,83 @@ func (c *Client) upload(ctx context.Context, x *encoded, b budget, com *committe
 				m := com.Member(i)
 				err = fmt.Errorf("node %s (%s): %w", m.NodeID, m.NetworkAddress, err)
 			}
-			out <- nodeResult{i, sig, err}
+			u.out <- nodeResult{i, sig, err}
 		})
 	}
-	allDone := make(chan struct{})
-	go func() { wg.Wait(); x.uploads.Done(); close(allDone); close(out) }()
+	go func() { wg.Wait(); x.uploads.Done(); close(u.allDone); close(u.out) }()
+	return u
+}
 
-	var signers []uint16
-	var sigs []bls.Signature
-	var nodeErrs []error
-	weight, answered := 0, 0
-	for r := range out {
-		answered++
+// uploadBytes is the sliver data an upload sends to com: a primary and a
+// secondary sliver for every shard.
+func uploadBytes(x *encoded, com *committee.Committee) int64 {
+	var total int64
+	pairBytes := int64(x.src.SliverLen(blob.Primary) + x.src.SliverLen(blob.Secondary))
+	for i := range com.Len() {
+		total += int64(len(com.Member(i).Shards)) * pairBytes
+	}
+	return total
+}
+
+// collect reads the members' outcomes until the confirmations weigh a
+// quorum of shards or every member has answered. It returns the signers'
+// indices and signatures, the members' failures and the weight confirmed.
+func (u *committeeUpload) collect() (signers []uint16, sigs []bls.Signature, nodeErrs []error, weight int) {
+	for r := range u.out {
+		u.answered++
 		if r.err != nil {
 			nodeErrs = append(nodeErrs, r.err)
 		} else {
 			signers = append(signers, uint16(r.index))
 			sigs = append(sigs, r.sig)
-			weight += com.Member(r.index).Weight()
+			weight += u.com.Member(r.index).Weight()
 		}
-		if committee.IsQuorum(weight, com.NShards()) {
+		if committee.IsQuorum(weight, u.com.NShards()) {
 			break
 		}
 	}
-	res.NodeErrors, res.Weight = nodeErrs, weight
-	abort := func(err error) (*certificate, tailHandle, error) {
-		ucancel()
-		stop()
-		<-allDone
-		return nil, tailHandle{release: func() *Tail { return nil }}, err
+	return signers, sigs, nodeErrs, weight
+}
+
+// abort stops every upload, waits until they have ended and returns err
+// with a tail handle that has nothing to release.
+func (u *committeeUpload) abort(err error) (*certificate, tailHandle, error) {
+	u.ucancel()
+	u.stop()
+	<-u.allDone
+	return nil, tailHandle{release: func() *Tail { return nil }}, err
+}
+
+// release detaches the uploads from the caller's context once the blob is
+// certified. It returns nil when every member has answered already, else
+// the Tail of the members still uploading.
+func (u *committeeUpload) release() *Tail {
+	u.certified.Store(true)
+	u.stop()
+	if u.answered == u.com.Len() {
+		u.ucancel()
+		return nil
 	}
-	if !committee.IsQuorum(weight, com.NShards()) {
-		if _, err := reg.wait(ctx); err != nil {
-			return abort(err)
+	t := &Tail{done: make(chan struct{})}
+	u.c.tails.Add(1)
+	go u.finishTail(t)
+	return t
+}
+
+// finishTail reads the outcomes of the members still uploading after the
+// certification into t (their cancellations are no failure), and closes
+// t.done once all have ended.
+func (u *committeeUpload) finishTail(t *Tail) {
+	defer u.c.tails.Done()
+	defer close(t.done)
+	defer u.ucancel()
+	for r := range u.out {
+		if r.err != nil && !errors.Is(r.err, context.Canceled) {
+			t.mu.Lock()
+			t.errs = append(t.errs, r.err)
+			t.mu.Unlock()
 		}
-		if ctx.Err() != nil {
-			return abort(ctx.Err())
-		}
-		return abort(phaseError(PhaseUpload, fmt.Errorf("%w: weight %d of %d shards: %w", ErrNotEnoughConfirmations, weight, com.NShards(), errors.Join(nodeErrs...))))
 	}
-	cert, err := aggregate(com, signers, sigs, confirmationMessage(com, x.md.ID, reg.id, pers))
-	if err != nil {
-		return abort(phaseError(PhaseUpload, err))
-	}
-	res.Signers = slices.Clone(cert.signers)
-	release := func() *Tail {
-		certified.Store(true)
-		stop()
-		if answered == com.Len() {
-			ucancel()
-			return nil
-		}
-		t := &Tail{done: make(chan struct{})}
-		c.tails.Add(1)
-		go func() {
-			defer c.tails.Done()
-			defer close(t.done)
-			defer ucancel()
-			for r := range out {
-				if r.err != nil && !errors.Is(r.err, context.Canceled) {
-					t.mu.Lock()
-					t.errs = append(t.errs, r.err)
-					t.mu.Unlock()
-				}
-			}
-		}()
-		return t
-	}
-	return &certificate{msg: cert.msg, sig: cert.sig, bitmap: cert.bitmap}, tailHandle{release: release}, nil
 }
 
 // confirmationMessage is the message every confirming member signs.

@@ -31,7 +31,7 @@ func newBlobIDCmd(e *env) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if nShards == 0 {
-				n, err := chainShards(e, cmd.Context())
+				n, err := chainShards(cmd.Context(), e)
 				if err != nil {
 					return err
 				}
@@ -59,7 +59,7 @@ func newBlobIDCmd(e *env) *cobra.Command {
 // chainShards is the shard count of the configured network: an explicit
 // --config must work; a configuration found by the search that cannot be
 // reached is reported and the default used; none gives cmdenv.DefaultShards.
-func chainShards(e *env, ctx context.Context) (int, error) {
+func chainShards(ctx context.Context, e *env) (int, error) {
 	cfg, _, err := e.LoadConfig()
 	if err != nil {
 		if e.Config != "" {

@@ -142,7 +142,7 @@ publisher pays with the wallet's WAL through --n-clients sub-wallets that it fun
 wallet, so that concurrent stores do not wait on one another; the Blob objects it creates go to
 the wallet (or to ?send_object_to=). Runs until interrupted.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runService(e, cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runService(cmd.Context(), e, f) },
 	}
 	f.add(cmd)
 	return cmd
@@ -156,7 +156,7 @@ type serviceInfo struct {
 	Publisher      bool   `json:"publisher"`
 }
 
-func runService(e *env, ctx context.Context, f *daemonFlags) error {
+func runService(ctx context.Context, e *env, f *daemonFlags) error {
 	cfg, err := f.config()
 	if err != nil {
 		return err

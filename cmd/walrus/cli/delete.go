@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -52,27 +53,9 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 				return err
 			}
 			defer s.Close()
-			var targets []blobIdentity
-			for _, f := range files {
-				md, err := s.Client.ComputeFileMetadata(f, 0)
-				if err != nil {
-					return err
-				}
-				targets = append(targets, blobIdentity{BlobID: &md.ID, File: &f})
-			}
-			for _, v := range idList {
-				id, err := parseBlobID(v)
-				if err != nil {
-					return err
-				}
-				targets = append(targets, blobIdentity{BlobID: &id})
-			}
-			for _, v := range objs {
-				id, err := ids.ParseObjectID(v)
-				if err != nil {
-					return fmt.Errorf("invalid object ID %q", v)
-				}
-				targets = append(targets, blobIdentity{ObjectID: &id})
+			targets, err := deleteTargets(s.Client, files, idList, objs)
+			if err != nil {
+				return err
 			}
 			if !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Delete the blobs of %d identifier(s)? [y/N] ", len(targets))) {
 				e.Say("Aborted.")
@@ -81,29 +64,9 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 			var outs []deleteOutput
 			failed := 0
 			for _, t := range targets {
-				o := deleteOutput{BlobIdentity: t, DeletedBlobs: []client.BlobObject{}}
-				var deleted []client.BlobObject
-				if t.ObjectID != nil {
-					var b client.BlobObject
-					if b, err = s.Client.DeleteBlob(ctx, *t.ObjectID); err == nil {
-						deleted = []client.BlobObject{b}
-					}
-				} else {
-					deleted, err = s.Client.DeleteBlobID(ctx, *t.BlobID)
-				}
-				switch {
-				case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound):
-					o.NoBlobFound = true
-				case err != nil:
-					msg := err.Error()
-					o.Error = &msg
+				o := deleteOne(ctx, s.Client, t, !noStatus)
+				if o.Error != nil {
 					failed++
-				}
-				o.DeletedBlobs = append(o.DeletedBlobs, deleted...)
-				if err == nil && !noStatus && len(deleted) > 0 {
-					if st, err := s.Client.BlobStatus(ctx, deleted[0].BlobID); err == nil {
-						o.PostDeletionStatus = &st
-					}
 				}
 				outs = append(outs, o)
 			}
@@ -136,6 +99,64 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 	fl.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	fl.BoolVar(&noStatus, "no-status-check", false, "do not check the blob's status after deleting")
 	return cmd
+}
+
+// deleteTargets are the blob identities of --files, --blob-ids and
+// --object-ids, in that order.
+func deleteTargets(c *client.Client, files, blobIDs, objs []string) ([]blobIdentity, error) {
+	var targets []blobIdentity
+	for _, f := range files {
+		md, err := c.ComputeFileMetadata(f, 0)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, blobIdentity{BlobID: &md.ID, File: &f})
+	}
+	for _, v := range blobIDs {
+		id, err := parseBlobID(v)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, blobIdentity{BlobID: &id})
+	}
+	for _, v := range objs {
+		id, err := ids.ParseObjectID(v)
+		if err != nil {
+			return nil, fmt.Errorf("invalid object ID %q", v)
+		}
+		targets = append(targets, blobIdentity{ObjectID: &id})
+	}
+	return targets, nil
+}
+
+// deleteOne deletes the owned deletable Blob objects of one identity and,
+// with status, asks for the blob's status afterwards.
+func deleteOne(ctx context.Context, c *client.Client, t blobIdentity, status bool) deleteOutput {
+	o := deleteOutput{BlobIdentity: t, DeletedBlobs: []client.BlobObject{}}
+	var deleted []client.BlobObject
+	var err error
+	if t.ObjectID != nil {
+		var b client.BlobObject
+		if b, err = c.DeleteBlob(ctx, *t.ObjectID); err == nil {
+			deleted = []client.BlobObject{b}
+		}
+	} else {
+		deleted, err = c.DeleteBlobID(ctx, *t.BlobID)
+	}
+	switch {
+	case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound):
+		o.NoBlobFound = true
+	case err != nil:
+		msg := err.Error()
+		o.Error = &msg
+	}
+	o.DeletedBlobs = append(o.DeletedBlobs, deleted...)
+	if err == nil && status && len(deleted) > 0 {
+		if st, err := c.BlobStatus(ctx, deleted[0].BlobID); err == nil {
+			o.PostDeletionStatus = &st
+		}
+	}
+	return o
 }
 
 func printDelete(e *env, o deleteOutput) {

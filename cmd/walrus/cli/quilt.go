@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,7 +111,7 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if err != nil {
 				return err
 			}
-			waitTail(e, cmd.Context(), c)
+			waitTail(cmd.Context(), e, c)
 			if e.JSON {
 				return e.PrintJSON(res.Result)
 			}
@@ -183,6 +184,58 @@ type readQuiltOutput struct {
 	RetrievedBlobs []retrievedBlob `json:"retrievedBlobs"`
 }
 
+// readQuiltPatches reads patches of one quilt: by identifiers, by tag, or all.
+func readQuiltPatches(ctx context.Context, c *client.Client, quiltID string, identifiers []string, tag, value string) ([]quilt.Patch, error) {
+	id, err := parseBlobID(quiltID)
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.OpenQuilt(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(identifiers) > 0:
+		var patches []quilt.Patch
+		for _, ident := range identifiers {
+			p, err := q.Patch(ctx, ident)
+			if err != nil {
+				return nil, err
+			}
+			patches = append(patches, p)
+		}
+		return patches, nil
+	case tag != "":
+		return q.PatchesByTag(ctx, tag, value)
+	}
+	return q.All(ctx)
+}
+
+// patchesByID reads patches by patch ID, opening each quilt once.
+func patchesByID(ctx context.Context, c *client.Client, patchIDs []string) ([]quilt.Patch, error) {
+	readers := map[blob.ID]*client.QuiltReader{}
+	var patches []quilt.Patch
+	for _, text := range patchIDs {
+		pid, err := quilt.ParsePatchID(text)
+		if err != nil {
+			return nil, err
+		}
+		q := readers[pid.Quilt]
+		if q == nil {
+			if q, err = c.OpenQuilt(ctx, pid.Quilt); err != nil {
+				return nil, err
+			}
+			readers[pid.Quilt] = q
+		}
+		p, err := q.PatchAt(ctx, pid.Start, pid.End)
+		if err != nil {
+			return nil, err
+		}
+		patches = append(patches, p)
+	}
+	return patches, nil
+}
+
 func newReadQuiltCmd(e *env) *cobra.Command {
 	var quiltID, tag, value, out string
 	var identifiers, patchIDs []string
@@ -210,52 +263,12 @@ a single patch goes to stdout. --json prints {out?, retrievedBlobs: [{identifier
 			defer s.Close()
 			var patches []quilt.Patch
 			if quiltID != "" {
-				id, err := parseBlobID(quiltID)
-				if err != nil {
-					return err
-				}
-				q, err := s.Client.OpenQuilt(ctx, id)
-				if err != nil {
-					return err
-				}
-				switch {
-				case len(identifiers) > 0:
-					for _, ident := range identifiers {
-						p, err := q.Patch(ctx, ident)
-						if err != nil {
-							return err
-						}
-						patches = append(patches, p)
-					}
-				case tag != "":
-					if patches, err = q.PatchesByTag(ctx, tag, value); err != nil {
-						return err
-					}
-				default:
-					if patches, err = q.All(ctx); err != nil {
-						return err
-					}
-				}
+				patches, err = readQuiltPatches(ctx, s.Client, quiltID, identifiers, tag, value)
 			} else {
-				readers := map[blob.ID]*client.QuiltReader{}
-				for _, text := range patchIDs {
-					pid, err := quilt.ParsePatchID(text)
-					if err != nil {
-						return err
-					}
-					q := readers[pid.Quilt]
-					if q == nil {
-						if q, err = s.Client.OpenQuilt(ctx, pid.Quilt); err != nil {
-							return err
-						}
-						readers[pid.Quilt] = q
-					}
-					p, err := q.PatchAt(ctx, pid.Start, pid.End)
-					if err != nil {
-						return err
-					}
-					patches = append(patches, p)
-				}
+				patches, err = patchesByID(ctx, s.Client, patchIDs)
+			}
+			if err != nil {
+				return err
 			}
 			return writePatches(e, patches, out)
 		},

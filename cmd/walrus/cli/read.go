@@ -24,6 +24,23 @@ type readOutput struct {
 	Blob   []byte  `json:"blob,omitempty"`
 }
 
+// readJSON streams Walrus's ReadOutput with the blob in base64 to stdout.
+func readJSON(ctx context.Context, e *env, c *client.Client, id blob.ID, opts client.ReadOptions) error {
+	idJSON, _ := json.Marshal(id)
+	if _, err := fmt.Fprintf(e.Stdout, "{\n  \"blobId\": %s,\n  \"blob\": \"", idJSON); err != nil {
+		return err
+	}
+	enc := base64.NewEncoder(base64.StdEncoding, e.Stdout)
+	if _, err := c.ReadTo(ctx, id, enc, opts); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprint(e.Stdout, "\"\n}\n")
+	return err
+}
+
 func newReadCmd(e *env) *cobra.Command {
 	var (
 		out          string
@@ -81,20 +98,7 @@ it and renamed once the read succeeded, so it never holds a partial blob.`,
 				e.Say("Blob %s (%s) written to %s", id, cmdenv.HumanBytes(n), out)
 				return nil
 			case e.JSON:
-				// Walrus's ReadOutput with the blob in base64, streamed.
-				idJSON, _ := json.Marshal(id)
-				if _, err := fmt.Fprintf(e.Stdout, "{\n  \"blobId\": %s,\n  \"blob\": \"", idJSON); err != nil {
-					return err
-				}
-				enc := base64.NewEncoder(base64.StdEncoding, e.Stdout)
-				if _, err := s.Client.ReadTo(ctx, id, enc, opts); err != nil {
-					return err
-				}
-				if err := enc.Close(); err != nil {
-					return err
-				}
-				_, err := fmt.Fprint(e.Stdout, "\"\n}\n")
-				return err
+				return readJSON(ctx, e, s.Client, id, opts)
 			}
 			_, err = s.Client.ReadTo(ctx, id, e.Stdout, opts)
 			return err

@@ -112,12 +112,8 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 			if err != nil {
 				return err
 			}
-			for _, path := range args {
-				if st, err := os.Stat(path); err != nil {
-					return err
-				} else if st.IsDir() {
-					return fmt.Errorf("%s is a directory", path)
-				}
+			if err := checkFiles(args); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			s, err := e.Connect(ctx, !dryRun)
@@ -134,38 +130,11 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				return err
 			}
 			if dryRun {
-				return storeDryRun(e, ctx, s.Client, args, epochs, mem)
+				return storeDryRun(ctx, e, s.Client, args, epochs, mem)
 			}
 			opts := client.StoreOptions{Epochs: epochs, Deletable: !perm, Force: force, IgnoreResources: ignore, Share: share,
 				MemoryBudget: mem}
-			var results []client.BlobStoreResultWithPath
-			var lastErr error
-			failed := 0
-			for _, path := range args {
-				r, err := storeFile(e, ctx, s.Client, path, opts)
-				if err != nil {
-					failed++
-					lastErr = err
-				}
-				results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
-			}
-			if failed == 1 && len(args) == 1 && !e.JSON {
-				return lastErr // one file: its error is the one line
-			}
-			if e.JSON {
-				if err := e.PrintJSON(results); err != nil {
-					return err
-				}
-			} else {
-				for _, r := range results {
-					printStoreResult(e, r)
-				}
-			}
-			waitTail(e, ctx, s.Client)
-			if failed > 0 {
-				return fmt.Errorf("%d of %d stores failed", failed, len(args))
-			}
-			return nil
+			return storeFiles(ctx, e, s.Client, args, opts)
 		},
 	}
 	ef.add(cmd)
@@ -179,6 +148,52 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 	fl.StringVar(&budget, "memory-budget", "", "memory the store aims to stay within, e.g. 256MiB (default: the configuration's memory_budget, else 512MiB)")
 	_ = fl.MarkHidden("deletable")
 	return cmd
+}
+
+// checkFiles refuses, before connecting, paths that are missing or directories.
+func checkFiles(paths []string) error {
+	for _, path := range paths {
+		if st, err := os.Stat(path); err != nil {
+			return err
+		} else if st.IsDir() {
+			return fmt.Errorf("%s is a directory", path)
+		}
+	}
+	return nil
+}
+
+// storeFiles stores each file, prints the results, and waits (bounded) for
+// the tail uploads. One failed file is its one-line error; of several, the
+// count of failures.
+func storeFiles(ctx context.Context, e *env, c *client.Client, paths []string, opts client.StoreOptions) error {
+	var results []client.BlobStoreResultWithPath
+	var lastErr error
+	failed := 0
+	for _, path := range paths {
+		r, err := storeFile(ctx, e, c, path, opts)
+		if err != nil {
+			failed++
+			lastErr = err
+		}
+		results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
+	}
+	if failed == 1 && len(paths) == 1 && !e.JSON {
+		return lastErr // one file: its error is the one line
+	}
+	if e.JSON {
+		if err := e.PrintJSON(results); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			printStoreResult(e, r)
+		}
+	}
+	waitTail(ctx, e, c)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d stores failed", failed, len(paths))
+	}
+	return nil
 }
 
 // parseBudget parses a --memory-budget ("" is 0: the default).
@@ -198,7 +213,7 @@ func parseBudget(s string) (int64, error) {
 
 // storeFile stores one file and returns its Walrus result (an error
 // result when it failed) and the error.
-func storeFile(e *env, ctx context.Context, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
+func storeFile(ctx context.Context, e *env, c *client.Client, path string, opts client.StoreOptions) (client.BlobStoreResult, error) {
 	bar := e.NewProgress(path)
 	opts.Progress = bar.Callback()
 	res, err := c.StoreFile(ctx, path, opts)
@@ -210,7 +225,7 @@ func storeFile(e *env, ctx context.Context, c *client.Client, path string, opts 
 }
 
 // waitTail waits (bounded) for the background uploads before exiting.
-func waitTail(e *env, ctx context.Context, c *client.Client) {
+func waitTail(ctx context.Context, e *env, c *client.Client) {
 	done := make(chan struct{})
 	go func() {
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -228,7 +243,7 @@ func waitTail(e *env, ctx context.Context, c *client.Client) {
 	}
 }
 
-func storeDryRun(e *env, ctx context.Context, c *client.Client, paths []string, epochs uint32, budget int64) error {
+func storeDryRun(ctx context.Context, e *env, c *client.Client, paths []string, epochs uint32, budget int64) error {
 	var out []dryRunOutput
 	for _, path := range paths {
 		md, err := c.ComputeFileMetadata(path, budget)

@@ -134,61 +134,11 @@ func newBenchOpCmd(e *env, op, short string) *cobra.Command {
 
 func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (benchResult, error) {
 	p := enc.Params()
-	data := make([]byte, size)
-	rng := rand.New(rand.NewPCG(uint64(size), 7))
-	for i := 0; i+8 <= len(data); i += 8 {
-		v := rng.Uint64()
-		for j := range 8 {
-			data[i+j] = byte(v >> (8 * j))
-		}
-	}
 	s, _ := p.SymbolSize(uint64(size))
 	res := benchResult{Op: op, NShards: p.N(), Size: size, SymbolSize: s, Runs: runs}
-
-	var md blob.MetadataWithID
-	var slivers []redstuff.Sliver
-	if op == "decode" {
-		x, err := enc.Encode(data)
-		if err != nil {
-			return res, err
-		}
-		md = x.Metadata
-		// The worst case: k_p primary slivers, none of them systematic.
-		kp := p.PrimarySymbols()
-		for i := p.N() - kp; i < p.N(); i++ {
-			sl := x.Primary(i)
-			sl.Data = slices.Clone(sl.Data)
-			slivers = append(slivers, sl)
-		}
-		x = nil
-		res.BlobID = md.ID.String()
-	}
-	// Decode checks its output against a digest, so the original is not kept.
-	var want [32]byte
-	if op == "decode" {
-		want = blake2b.Sum256(data)
-		data = nil
-	}
-	// once runs the timed operation; check verifies its result afterwards.
-	var out []byte
-	once := func() error {
-		var err error
-		switch op {
-		case "encode":
-			var m blob.MetadataWithID
-			m, err = enc.Metadata(data)
-			res.BlobID = m.ID.String()
-		case "decode":
-			out, err = enc.Decode(&md, slivers, redstuff.ConsistencyDefault)
-		}
-		return err
-	}
-	check := func() error {
-		if op == "decode" && (int64(len(out)) != size || blake2b.Sum256(out) != want) {
-			return errors.New("decode returned the wrong bytes")
-		}
-		out = nil
-		return nil
+	w, err := newBenchWork(enc, op, randomBlob(size), &res)
+	if err != nil {
+		return res, err
 	}
 	// Run 0 is cold: memory handed back to the OS first, peak RSS measured.
 	for run := 0; run <= runs; run++ {
@@ -199,11 +149,11 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 		}
 		stop := sampleHeap(&res.PeakHeap)
 		start := time.Now()
-		err := once()
+		err := w.once()
 		d := time.Since(start).Seconds()
 		stop()
 		if err == nil {
-			err = check()
+			err = w.check()
 		}
 		if err != nil {
 			return res, err
@@ -218,6 +168,85 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 		}
 		fmt.Fprintf(e.Stderr, "%s %s run %s: %s\n", op, cmdenv.HumanBytes(size), label, cmdenv.Seconds(d))
 	}
+	res.summarize()
+	return res, nil
+}
+
+// randomBlob is size bytes of a fixed pseudo-random sequence.
+func randomBlob(size int64) []byte {
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := 0; i+8 <= len(data); i += 8 {
+		v := rng.Uint64()
+		for j := range 8 {
+			data[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return data
+}
+
+// benchWork is one timed operation on a blob and the check of its result.
+type benchWork struct {
+	enc     *redstuff.Encoder
+	op      string
+	res     *benchResult
+	data    []byte // encode's input
+	md      blob.MetadataWithID
+	slivers []redstuff.Sliver // decode's input
+	want    [32]byte          // the digest decode must reproduce
+	out     []byte
+}
+
+// newBenchWork prepares op on data. For decode it encodes first and keeps
+// the worst case, k_p primary slivers none of them systematic, and only the
+// digest of the original.
+func newBenchWork(enc *redstuff.Encoder, op string, data []byte, res *benchResult) (*benchWork, error) {
+	w := &benchWork{enc: enc, op: op, res: res, data: data}
+	if op != "decode" {
+		return w, nil
+	}
+	x, err := enc.Encode(data)
+	if err != nil {
+		return nil, err
+	}
+	p := enc.Params()
+	w.md = x.Metadata
+	for i := p.N() - p.PrimarySymbols(); i < p.N(); i++ {
+		sl := x.Primary(i)
+		sl.Data = slices.Clone(sl.Data)
+		w.slivers = append(w.slivers, sl)
+	}
+	res.BlobID = w.md.ID.String()
+	w.want = blake2b.Sum256(data)
+	w.data = nil
+	return w, nil
+}
+
+// once runs the timed operation.
+func (w *benchWork) once() error {
+	var err error
+	switch w.op {
+	case "encode":
+		var m blob.MetadataWithID
+		m, err = w.enc.Metadata(w.data)
+		w.res.BlobID = m.ID.String()
+	case "decode":
+		w.out, err = w.enc.Decode(&w.md, w.slivers, redstuff.ConsistencyDefault)
+	}
+	return err
+}
+
+// check verifies a decode's bytes against the original's digest.
+func (w *benchWork) check() error {
+	if w.op == "decode" && (int64(len(w.out)) != w.res.Size || blake2b.Sum256(w.out) != w.want) {
+		return errors.New("decode returned the wrong bytes")
+	}
+	w.out = nil
+	return nil
+}
+
+// summarize fills the minimum, median and rates from the warm runs.
+func (res *benchResult) summarize() {
 	sorted := slices.Clone(res.Seconds)
 	slices.Sort(sorted)
 	res.SecondsMin = sorted[0]
@@ -226,12 +255,11 @@ func benchOne(e *env, enc *redstuff.Encoder, op string, size int64, runs int) (b
 		res.SecondsMed = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
 	}
 	if res.SecondsMed > 0 {
-		res.MBpsMedian = float64(size) / 1e6 / res.SecondsMed
+		res.MBpsMedian = float64(res.Size) / 1e6 / res.SecondsMed
 	}
-	if size > 0 {
-		res.PeakPerBlob = float64(res.PeakRSS) / float64(size)
+	if res.Size > 0 {
+		res.PeakPerBlob = float64(res.PeakRSS) / float64(res.Size)
 	}
-	return res, nil
 }
 
 // sampleHeap records the largest Go heap (objects, live or not yet swept)

@@ -83,60 +83,23 @@ through the first URL (a publisher or daemon). Every answer is checked: status a
 			if err != nil {
 				return err
 			}
-			dir, err := os.MkdirTemp("", "walrus-bench-http")
+			staticURL, stop, err := serveStatic(data)
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(dir)
-			if err := os.WriteFile(filepath.Join(dir, "blob"), data, 0o600); err != nil {
-				return err
-			}
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			static := &http.Server{Handler: http.FileServer(http.Dir(dir))}
-			go func() { _ = static.Serve(l) }()
-			defer static.Close()
-
+			defer stop()
 			res := httpBenchResult{BlobID: blobID, Size: len(data), Concurrency: concurrency, Duration: duration.String(), Runs: runs}
 			for i, u := range urls {
 				res.Targets = append(res.Targets, &httpBenchTarget{Name: fmt.Sprintf("aggregator %d", i+1), URL: strings.TrimSuffix(u, "/") + "/v1/blobs/" + blobID})
 			}
-			res.Targets = append(res.Targets, &httpBenchTarget{Name: "static file", URL: "http://" + l.Addr().String() + "/blob"})
-			for r := range runs {
-				order := slices.Clone(res.Targets)
-				if r%2 == 1 {
-					slices.Reverse(order)
-				}
-				for _, t := range order {
-					reqs, errs := benchLoad(ctx, hc, t.URL, len(data), concurrency, duration)
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					secs := duration.Seconds()
-					t.ReqPerSec = append(t.ReqPerSec, float64(reqs)/secs)
-					t.MBPerSec = append(t.MBPerSec, float64(reqs)*float64(len(data))/secs/1e6)
-					t.Errors += errs
-				}
+			res.Targets = append(res.Targets, &httpBenchTarget{Name: "static file", URL: staticURL})
+			if err := runHTTPRounds(ctx, hc, &res, duration); err != nil {
+				return err
 			}
 			if e.JSON {
 				return e.PrintJSON(res)
 			}
-			st := res.Targets[len(res.Targets)-1]
-			fmt.Fprintf(e.Stdout, "GET of a %s blob, %d concurrent clients, %d rounds of %s:\n", cmdenv.HumanBytes(int64(len(data))), concurrency, runs, duration)
-			for _, t := range res.Targets {
-				ratio := ""
-				if t != st {
-					var rs []float64
-					for i := range t.ReqPerSec {
-						rs = append(rs, t.ReqPerSec[i]/st.ReqPerSec[i])
-					}
-					ratio = fmt.Sprintf("  (%.2f of the static server, median of the rounds' ratios)", median(rs))
-				}
-				fmt.Fprintf(e.Stdout, "  %-12s %8.0f req/s min %8.0f median, %8.0f MB/s min %8.0f median, %d errors%s\n", t.Name,
-					slices.Min(t.ReqPerSec), median(t.ReqPerSec), slices.Min(t.MBPerSec), median(t.MBPerSec), t.Errors, ratio)
-			}
+			printHTTPBench(e, &res)
 			return nil
 		},
 	}
@@ -222,4 +185,66 @@ func benchLoad(ctx context.Context, hc *http.Client, url string, size, n int, d 
 	}
 	wg.Wait()
 	return good.Load(), errs.Load()
+}
+
+// serveStatic serves data as a static file on 127.0.0.1: the baseline the
+// aggregators are compared with. stop shuts it down and removes the file.
+func serveStatic(data []byte) (url string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "walrus-bench-http")
+	if err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blob"), data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	static := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go func() { _ = static.Serve(l) }()
+	return "http://" + l.Addr().String() + "/blob", func() { static.Close(); os.RemoveAll(dir) }, nil
+}
+
+// runHTTPRounds loads each target for d, res.Runs times, the
+// order alternating from round to round.
+func runHTTPRounds(ctx context.Context, hc *http.Client, res *httpBenchResult, d time.Duration) error {
+	for r := range res.Runs {
+		order := slices.Clone(res.Targets)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, t := range order {
+			reqs, errs := benchLoad(ctx, hc, t.URL, res.Size, res.Concurrency, d)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			secs := d.Seconds()
+			t.ReqPerSec = append(t.ReqPerSec, float64(reqs)/secs)
+			t.MBPerSec = append(t.MBPerSec, float64(reqs)*float64(res.Size)/secs/1e6)
+			t.Errors += errs
+		}
+	}
+	return nil
+}
+
+// printHTTPBench writes the rounds' figures, each aggregator's also as a
+// fraction of the static server's in the same rounds.
+func printHTTPBench(e *env, res *httpBenchResult) {
+	st := res.Targets[len(res.Targets)-1]
+	fmt.Fprintf(e.Stdout, "GET of a %s blob, %d concurrent clients, %d rounds of %s:\n", cmdenv.HumanBytes(int64(res.Size)), res.Concurrency, res.Runs, res.Duration)
+	for _, t := range res.Targets {
+		ratio := ""
+		if t != st {
+			var rs []float64
+			for i := range t.ReqPerSec {
+				rs = append(rs, t.ReqPerSec[i]/st.ReqPerSec[i])
+			}
+			ratio = fmt.Sprintf("  (%.2f of the static server, median of the rounds' ratios)", median(rs))
+		}
+		fmt.Fprintf(e.Stdout, "  %-12s %8.0f req/s min %8.0f median, %8.0f MB/s min %8.0f median, %d errors%s\n", t.Name,
+			slices.Min(t.ReqPerSec), median(t.ReqPerSec), slices.Min(t.MBPerSec), median(t.MBPerSec), t.Errors, ratio)
+	}
 }

@@ -96,7 +96,7 @@ time to it.
 read: one blob per size is stored first; each run reads it to nowhere (Default consistency
 check, streaming, as walrus read does); then redstuff's in-memory decode of the same size is
 timed as a baseline (--no-decode skips it) and the read's time over it reported.`,
-		RunE: func(cmd *cobra.Command, args []string) error { return runBenchNet(e, cmd.Context(), op, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runBenchNet(cmd.Context(), e, op, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.sizes, "size", []string{"1MiB", "64MiB"}, "blob sizes (B, KiB, MiB, GiB, KB, MB, GB)")
@@ -108,7 +108,7 @@ timed as a baseline (--no-decode skips it) and the read's time over it reported.
 	return cmd
 }
 
-func runBenchNet(e *env, ctx context.Context, op string, f benchNetFlags) error {
+func runBenchNet(ctx context.Context, e *env, op string, f benchNetFlags) error {
 	if f.runs < 1 {
 		return errors.New("--runs must be at least 1")
 	}
@@ -136,9 +136,9 @@ func runBenchNet(e *env, ctx context.Context, op string, f benchNetFlags) error 
 		}
 		var r benchNetResult
 		if op == "store" {
-			r, err = benchNetStore(e, ctx, c, size, f, pids)
+			r, err = benchNetStore(ctx, e, c, size, f, pids)
 		} else {
-			r, err = benchNetRead(e, ctx, c, size, f)
+			r, err = benchNetRead(ctx, e, c, size, f)
 		}
 		if err != nil {
 			return err
@@ -171,7 +171,7 @@ func randomFile(dir string, size int64) (string, error) {
 	return f.Name(), f.Close()
 }
 
-func benchNetStore(e *env, ctx context.Context, c *client.Client, size int64, f benchNetFlags, pids []int) (benchNetResult, error) {
+func benchNetStore(ctx context.Context, e *env, c *client.Client, size int64, f benchNetFlags, pids []int) (benchNetResult, error) {
 	p := c.Params()
 	r := benchNetResult{Op: "store", NShards: p.N(), Size: size, Runs: f.runs}
 	sym, err := p.SymbolSize(uint64(size))
@@ -226,7 +226,7 @@ func benchNetStore(e *env, ctx context.Context, c *client.Client, size int64, f 
 	return r, nil
 }
 
-func benchNetRead(e *env, ctx context.Context, c *client.Client, size int64, f benchNetFlags) (benchNetResult, error) {
+func benchNetRead(ctx context.Context, e *env, c *client.Client, size int64, f benchNetFlags) (benchNetResult, error) {
 	r := benchNetResult{Op: "read", NShards: c.Params().N(), Size: size, Runs: f.runs}
 	path, err := randomFile(f.dir, size)
 	if err != nil {

@@ -75,7 +75,7 @@ The devnet also runs the Walrus HTTP API (aggregator and publisher, as walrus da
 --daemon-address (default 127.0.0.1:31415), paid by the funded wallet through sub-wallets
 derived from it; it listens before client_config.yaml is written.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(e, cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(cmd.Context(), e, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", "./devnet", "directory of the network (resumed if it exists)")
@@ -108,32 +108,15 @@ type devnetNode struct {
 	PID     int    `json:"pid,omitempty"`
 }
 
-func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
+func runDevnet(ctx context.Context, e *env, f devnetFlags) error {
 	if f.nodes < 1 || f.shards < 1 {
 		return errors.New("--nodes and --shards must be positive")
 	}
 	if f.shards < f.nodes {
 		return fmt.Errorf("--shards %d is fewer than --nodes %d", f.shards, f.nodes)
 	}
-	dir, err := filepath.Abs(f.dir)
+	d, err := prepareDir(f.dir)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	cfgPath := filepath.Join(dir, "client_config.yaml")
-	_ = os.Remove(cfgPath) // its appearance must mean ready
-	walletPath := filepath.Join(dir, "wallet.json")
-	resume := fileExists(filepath.Join(dir, "node-0", "node_config.yaml"))
-	var user ed25519.PrivateKey
-	if fileExists(walletPath) {
-		if user, err = wallet.Load(walletPath); err != nil {
-			return err
-		}
-	} else if resume {
-		return fmt.Errorf("%s holds a network but no wallet.json", dir)
-	} else if user, err = wallet.Create(walletPath); err != nil {
 		return err
 	}
 	if f.daemon != "off" {
@@ -141,38 +124,19 @@ func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
 			return err
 		}
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, "devnet.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(filepath.Join(d.dir, "devnet.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	cfg := testnet.Config{Dir: dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch, ChainID: ChainID,
-		User: user, UserBalance: 1_000_000 * chain.FrostPerWAL,
-		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		// Walrus Mainnet's prices: 0.0001 WAL per unit (1 MiB encoded) per epoch, 20,000 FROST per unit written.
-		Genesis: func(g *chain.Genesis) { g.StoragePrice, g.WritePrice = 100_000, 20_000 }}
-	if f.pprofPort > 0 {
-		cfg.NodeConfig = func(i int, c *node.Config) {
-			c.PprofAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(f.pprofPort+i))
-		}
-	}
-	if f.processes {
-		cfg.External = map[int]bool{}
-		n := f.nodes
-		if resume {
-			n = countNodes(dir)
-		}
-		for i := range n {
-			cfg.External[i] = true
-		}
-	}
-	if resume {
-		if err := checkPortsFree(dir); err != nil {
+	cfg := networkConfig(f, d, slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	if d.resume {
+		if err := checkPortsFree(d.dir); err != nil {
 			return err
 		}
-		e.Say("Resuming the devnet in %s…", dir)
+		e.Say("Resuming the devnet in %s…", d.dir)
 	} else {
-		e.Say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", dir, f.nodes, f.shards, f.epoch)
+		e.Say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", d.dir, f.nodes, f.shards, f.epoch)
 	}
 	start := time.Now()
 	net, err := testnet.New(ctx, cfg)
@@ -182,7 +146,7 @@ func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
 	var procs []*nodeProcess
 	defer func() {
 		stopProcesses(e, procs)
-		_ = os.Remove(cfgPath)
+		_ = os.Remove(d.clientConfig)
 		if err := net.Close(); err != nil {
 			e.Say("walrus: closing the devnet: %v", err)
 		}
@@ -195,23 +159,15 @@ func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
 	if err := waitReady(ctx, net); err != nil {
 		return err
 	}
-	daemonURL, stopDaemon, err := startDevnetDaemon(ctx, net, dir, f.daemon, f.daemonMetrics, cfg.Logger.With("component", "daemon"))
+	daemonURL, stopDaemon, err := startDevnetDaemon(ctx, net, d.dir, f.daemon, f.daemonMetrics, cfg.Logger.With("component", "daemon"))
 	if err != nil {
 		return err
 	}
 	defer stopDaemon()
-	info := devnetInfo{Dir: dir, ClientConfig: cfgPath, ChainID: ChainID, ChainRPC: net.ChainRPC(), Wallet: walletPath,
-		Address: wallet.Address(user), Shards: net.Client.Params().N(), Daemon: daemonURL}
-	for i := range net.NodeCount() {
-		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
-		if i < len(procs) {
-			dn.PID = procs[i].cmd.Process.Pid
-		}
-		info.Nodes = append(info.Nodes, dn)
-	}
-	if err := WriteClientConfig(cfgPath, net.ChainRPC()); err != nil {
+	if err := WriteClientConfig(d.clientConfig, net.ChainRPC()); err != nil {
 		return err
 	}
+	info := d.info(net, procs, daemonURL)
 	if e.JSON {
 		if err := e.PrintJSON(info); err != nil {
 			return err
@@ -221,6 +177,76 @@ func runDevnet(e *env, ctx context.Context, f devnetFlags) error {
 	<-ctx.Done()
 	e.Say("\nStopping the devnet…")
 	return nil
+}
+
+// devnetDir is a devnet's directory: where its client configuration and
+// wallet go, whether it already holds a network, and the funded key.
+type devnetDir struct {
+	dir, clientConfig, wallet string
+	resume                    bool
+	user                      ed25519.PrivateKey
+}
+
+// prepareDir makes the directory, removes a stale client configuration
+// (its appearance must mean ready), and loads or creates the wallet.
+func prepareDir(path string) (*devnetDir, error) {
+	dir, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	d := &devnetDir{dir: dir, clientConfig: filepath.Join(dir, "client_config.yaml"), wallet: filepath.Join(dir, "wallet.json"),
+		resume: fileExists(filepath.Join(dir, "node-0", "node_config.yaml"))}
+	_ = os.Remove(d.clientConfig)
+	switch {
+	case fileExists(d.wallet):
+		d.user, err = wallet.Load(d.wallet)
+	case d.resume:
+		err = fmt.Errorf("%s holds a network but no wallet.json", dir)
+	default:
+		d.user, err = wallet.Create(d.wallet)
+	}
+	return d, err
+}
+
+// networkConfig is the test network of the flags in d.
+func networkConfig(f devnetFlags, d *devnetDir, log *slog.Logger) testnet.Config {
+	cfg := testnet.Config{Dir: d.dir, Nodes: f.nodes, Shards: f.shards, EpochDuration: f.epoch, ChainID: ChainID,
+		User: d.user, UserBalance: 1_000_000 * chain.FrostPerWAL, Logger: log,
+		// Walrus Mainnet's prices: 0.0001 WAL per unit (1 MiB encoded) per epoch, 20,000 FROST per unit written.
+		Genesis: func(g *chain.Genesis) { g.StoragePrice, g.WritePrice = 100_000, 20_000 }}
+	if f.pprofPort > 0 {
+		cfg.NodeConfig = func(i int, c *node.Config) {
+			c.PprofAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(f.pprofPort+i))
+		}
+	}
+	if f.processes {
+		cfg.External = map[int]bool{}
+		n := f.nodes
+		if d.resume {
+			n = countNodes(d.dir)
+		}
+		for i := range n {
+			cfg.External[i] = true
+		}
+	}
+	return cfg
+}
+
+// info is what `walrus devnet` prints once the network is ready.
+func (d *devnetDir) info(net *testnet.Network, procs []*nodeProcess, daemonURL string) devnetInfo {
+	info := devnetInfo{Dir: d.dir, ClientConfig: d.clientConfig, ChainID: ChainID, ChainRPC: net.ChainRPC(), Wallet: d.wallet,
+		Address: wallet.Address(d.user), Shards: net.Client.Params().N(), Daemon: daemonURL}
+	for i := range net.NodeCount() {
+		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
+		if i < len(procs) {
+			dn.PID = procs[i].cmd.Process.Pid
+		}
+		info.Nodes = append(info.Nodes, dn)
+	}
+	return info
 }
 
 // waitReady waits until the committee exists and every node answers /v1/health.

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/walrus-go/walrus/chain"
+	"github.com/walrus-go/walrus/internal/fsutil"
 )
 
 // CursorStore persists a follower's position in the event stream.
@@ -36,23 +36,7 @@ func (f FileCursor) Load() (chain.Cursor, error) {
 
 // Save implements CursorStore.
 func (f FileCursor) Save(c chain.Cursor) error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".cursor-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(c.String()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.Path)
+	return fsutil.WriteFileAtomic(f.Path, []byte(c.String()), 0o600)
 }
 
 // Subscription reads the event stream in cursor order from a starting

@@ -22,6 +22,7 @@ import (
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/clock"
+	"github.com/walrus-go/walrus/internal/fsutil"
 	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
 	"github.com/walrus-go/walrus/node"
@@ -352,11 +353,7 @@ func WriteClientConfig(path, rpc string) error {
 		return err
 	}
 	b = append([]byte("# Written by `walrus devnet`; removed when it stops. Paths are relative to this file.\n"), b...)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fsutil.WriteFileAtomic(path, b, 0o600)
 }
 
 func printDevnetReady(e *env, info devnetInfo, took time.Duration, processes bool) {

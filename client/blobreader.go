@@ -60,7 +60,7 @@ func (r *BlobReader) SymbolSize() int { return r.s }
 
 // ReadAll reads and decodes the whole blob with the consistency check
 // (as ReadWith, without fetching the metadata again).
-func (r *BlobReader) ReadAll(ctx context.Context, check redstuff.Consistency) ([]byte, error) {
+func (r *BlobReader) ReadAll(ctx context.Context, check Consistency) ([]byte, error) {
 	if full := r.decoded(); full != nil && check != redstuff.ConsistencyStrict {
 		return full, nil
 	}

@@ -33,7 +33,7 @@ type EpochInfo struct {
 	// StartOfCurrentEpoch is {"DateTime": RFC3339} or, during an epoch
 	// change, {"Message": "..."} (serde's form of Walrus's enum).
 	StartOfCurrentEpoch map[string]string `json:"startOfCurrentEpoch"`
-	EpochDuration       nodeapi.Duration  `json:"epochDuration"`
+	EpochDuration       Duration          `json:"epochDuration"`
 	MaxEpochsAhead      uint32            `json:"maxEpochsAhead"`
 	// EpochState is this project's addition: the chain's epoch state.
 	EpochState string `json:"epochState"`
@@ -240,7 +240,7 @@ type NodeHealth struct {
 
 // HealthResult is the outcome of one health request.
 type HealthResult struct {
-	Info *nodeapi.HealthInfo
+	Info *HealthInfo
 	Err  string
 }
 

@@ -16,9 +16,9 @@ import (
 // ReadOptions are the choices of a read.
 type ReadOptions struct {
 	// Consistency is the check after decoding (default
-	// redstuff.ConsistencyDefault; Strict re-encodes the whole blob; Skip
+	// ConsistencyDefault; Strict re-encodes the whole blob; Skip
 	// trusts the verified slivers).
-	Consistency redstuff.Consistency
+	Consistency Consistency
 	// Progress, if set, is told about the phases and the slivers read.
 	Progress func(Progress)
 	// MemoryBudget bounds the memory of the read (0: the client's

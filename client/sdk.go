@@ -29,6 +29,12 @@ const (
 	ConsistencySkip    = redstuff.ConsistencySkip
 )
 
+// Duration is a time span in Walrus's JSON form ({"secs","nanos"}).
+type Duration = nodeapi.Duration
+
+// HealthInfo is a node's answer to /v1/health, in Walrus's JSON form.
+type HealthInfo = nodeapi.HealthInfo
+
 // BlobStatusKind is the kind of a blob status that nodes report.
 type BlobStatusKind = nodeapi.BlobStatusKind
 

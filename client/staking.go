@@ -33,8 +33,8 @@ func (s StakedState) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, `{"Withdrawing":{"withdrawEpoch":%d}}`, s.WithdrawEpoch), nil
 }
 
-// StakedWalOf converts a chain StakedWal.
-func StakedWalOf(s *chain.StakedWal) StakedWal {
+// stakedWalOf converts a chain StakedWal.
+func stakedWalOf(s *chain.StakedWal) StakedWal {
 	return StakedWal{ID: s.ID, NodeID: s.NodeID, Principal: s.Principal, ActivationEpoch: s.ActivationEpoch,
 		State: StakedState{Withdrawing: s.Withdrawing, WithdrawEpoch: s.WithdrawEpoch}}
 }
@@ -58,7 +58,7 @@ func (c *Client) Stake(ctx context.Context, nodes []ids.ObjectID, amounts []uint
 	for _, id := range tx.Created {
 		o, err := c.object(ctx, id)
 		if err == nil && o.Staked != nil {
-			out = append(out, StakedWalOf(o.Staked))
+			out = append(out, stakedWalOf(o.Staked))
 		}
 	}
 	return out, nil
@@ -76,7 +76,7 @@ func (c *Client) ListStakedWal(ctx context.Context) ([]StakedWal, error) {
 	out := []StakedWal{}
 	for _, o := range objs {
 		if o.Staked != nil {
-			out = append(out, StakedWalOf(o.Staked))
+			out = append(out, stakedWalOf(o.Staked))
 		}
 	}
 	return out, nil
@@ -92,7 +92,7 @@ func (c *Client) RequestWithdrawStake(ctx context.Context, staked ids.ObjectID) 
 	if err != nil || o.Staked == nil {
 		return StakedWal{ID: staked}, err
 	}
-	return StakedWalOf(o.Staked), nil
+	return stakedWalOf(o.Staked), nil
 }
 
 // WithdrawStake withdraws a StakedWal whose withdrawal epoch has come (or

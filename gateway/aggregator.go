@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,58 +113,52 @@ func (s *Server) blockedError(id blob.ID) *apiError {
 }
 
 // getBlob: GET /v1/blobs/{blob_id}, with or without a Range header.
-func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) error {
 	id, e := pathBlobID(r.PathValue("blob_id"))
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
-	s.serveBlob(w, r, id, nil)
+	return s.serveBlob(w, r, id, nil)
 }
 
 // getBlobSub dispatches GET /v1/blobs/{first}/{second}: by-object-id,
 // by-quilt-patch-id and {blob_id}/byte-range share the shape.
-func (s *Server) getBlobSub(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getBlobSub(w http.ResponseWriter, r *http.Request) error {
 	first, second := r.PathValue("first"), r.PathValue("second")
 	switch {
 	case first == "by-object-id":
-		s.getByObject(w, r, second)
+		return s.getByObject(w, r, second)
 	case first == "by-quilt-patch-id":
-		s.getPatchByID(w, r, second)
+		return s.getPatchByID(w, r, second)
 	case second == "byte-range":
-		s.getByteRange(w, r, first)
-	default:
-		errf(http.StatusNotFound, ReasonNotFound, "no endpoint GET %s", clip(r.URL.Path)).write(w)
+		return s.getByteRange(w, r, first)
 	}
+	return errf(http.StatusNotFound, ReasonNotFound, "no endpoint GET %s", clip(r.URL.Path))
 }
 
 // serveBlob answers a read of a whole blob or of its Range; extra, if set,
 // adds headers to a successful answer (the object's attributes).
-func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, extra func(http.Header)) {
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, extra func(http.Header)) error {
 	if e := s.blockedError(id); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	check, e := consistency(r)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if h := r.Header.Get("Range"); h != "" {
-		s.serveRange(w, r, id, h, extra)
-		return
+		return s.serveRange(w, r, id, h, extra)
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, id.String()) {
 		if bi, err := s.blobInfo(r.Context(), id, false); err == nil && bi.certified {
 			s.readHeaders(w, r, id.String(), bi)
 			w.WriteHeader(http.StatusNotModified)
-			return
+			return nil
 		}
 	}
 	ent, err := s.readBlob(r.Context(), id, check)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	s.readHeaders(w, r, id.String(), ent.info)
 	h := w.Header()
@@ -174,19 +167,20 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, e
 		extra(h)
 	}
 	if ent.reader != nil {
-		s.streamBlob(w, r, ent, check)
-		return
+		return s.streamBlob(w, r, ent, check)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(ent.data)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(ent.data)
+	return nil
 }
 
 // streamBlob streams a large blob as it is read (the headers are set). A
-// failure before the first byte is answered as an error; after it the
-// connection is cut, so that the client sees a short body, never wrong
-// bytes. A strict check spools the blob first (client.ReadTo).
-func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEntry, check client.Consistency) {
+// failure before the first byte is returned, to be answered as an error;
+// after it the connection is cut (the answer has started: there is no
+// error answer to give), so that the client sees a short body, never
+// wrong bytes. A strict check spools the blob first (client.ReadTo).
+func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEntry, check client.Consistency) error {
 	lw := &lazyWriter{w: w, size: ent.reader.Size()}
 	opts := client.ReadOptions{Consistency: check, MemoryBudget: s.readBudget()}
 	var err error
@@ -201,12 +195,12 @@ func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, ent *blobEnt
 	if err != nil {
 		if !lw.started {
 			w.Header().Del("Content-Length")
-			s.readFailed(w, r, err)
-			return
+			return readErr(err)
 		}
 		s.log.Warn("streaming a blob failed midway", "blob", ent.reader.ID(), "err", err)
 		panic(http.ErrAbortHandler)
 	}
+	return nil
 }
 
 // lazyWriter sends the 200 and Content-Length with the first byte.
@@ -320,15 +314,6 @@ func (s *Server) readRetry(ctx context.Context, id blob.ID, read func() error) e
 	return unavailable("the blob is certified but the storage nodes do not serve it yet; retry shortly")
 }
 
-// readFailed answers a failed read.
-func (s *Server) readFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if e := readError(err); e != nil {
-		e.write(w)
-		return
-	}
-	s.internal(w, r, err)
-}
-
 // readHeaders sets the headers of a successful read (Walrus's): nosniff,
 // caching, the ETag and the content type mirrored from the request.
 func (s *Server) readHeaders(w http.ResponseWriter, r *http.Request, etag string, bi blobInfo) {
@@ -376,11 +361,10 @@ func etagMatch(inm, tag string) bool {
 }
 
 // serveRange answers a Range request: 206 with the bytes, or 416.
-func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, header string, extra func(http.Header)) {
+func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, header string, extra func(http.Header)) error {
 	br, err := parseRange(header)
 	if err != nil {
-		errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "invalid byte range parameters: %v", err).write(w)
-		return
+		return errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "invalid byte range parameters: %v", err)
 	}
 	var data []byte
 	var size uint64
@@ -390,8 +374,7 @@ func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, 
 		size, bi = uint64(len(ent.data)), ent.info
 		start, n, ok := br.resolve(size)
 		if !ok {
-			s.unsatisfiable(w, size)
-			return
+			return unsatisfiable(size)
 		}
 		data = ent.data[start : start+n]
 	} else {
@@ -416,12 +399,10 @@ func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, 
 			return err
 		})
 		if err != nil {
-			s.readFailed(w, r, err)
-			return
+			return readErr(err)
 		}
 		if unsat {
-			s.unsatisfiable(w, size)
-			return
+			return unsatisfiable(size)
 		}
 		bi, _ = s.blobInfo(r.Context(), id, false)
 	}
@@ -436,47 +417,44 @@ func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, 
 	h.Set("Content-Length", strconv.FormatUint(n, 10))
 	w.WriteHeader(http.StatusPartialContent)
 	_, _ = w.Write(data)
+	return nil
 }
 
-func (s *Server) unsatisfiable(w http.ResponseWriter, size uint64) {
+// unsatisfiable is the 416 of a range outside a blob of size bytes, with
+// Content-Range: bytes */size.
+func unsatisfiable(size uint64) *apiError {
 	e := errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "the range is outside the blob of %d bytes", size)
 	e.ContentRange = fmt.Sprintf("bytes */%d", size)
-	e.write(w)
+	return e
 }
 
 // getByteRange: GET /v1/blobs/{blob_id}/byte-range?start=&length= (200,
 // cacheable, ETag "blobid-start-length").
-func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText string) {
+func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText string) error {
 	id, e := pathBlobID(idText)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if e := s.blockedError(id); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	q := r.URL.Query()
 	start, err1 := strconv.ParseUint(q.Get("start"), 10, 64)
 	length, err2 := strconv.ParseUint(q.Get("length"), 10, 64)
 	switch {
 	case err1 != nil || err2 != nil:
-		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start and length must be numbers").write(w)
-		return
+		return errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start and length must be numbers")
 	case length == 0:
-		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: length must be greater than 0").write(w)
-		return
+		return errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: length must be greater than 0")
 	case start+length < start:
-		errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start + length overflows").write(w)
-		return
+		return errf(http.StatusBadRequest, ReasonInvalidByteRange, "invalid byte range parameters: start + length overflows")
 	}
 	var data []byte
 	var bi blobInfo
 	if ent, ok := s.blobs.get(id); ok {
 		s.metrics.lookup("blob", true)
 		if start+length > uint64(len(ent.data)) {
-			s.unsatisfiable(w, uint64(len(ent.data)))
-			return
+			return unsatisfiable(uint64(len(ent.data)))
 		}
 		data, bi = ent.data[start:start+length], ent.info
 	} else {
@@ -495,12 +473,10 @@ func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText str
 			return err
 		})
 		if errors.Is(err, client.ErrRangeNotSatisfiable) {
-			s.unsatisfiable(w, size)
-			return
+			return unsatisfiable(size)
 		}
 		if err != nil {
-			s.readFailed(w, r, err)
-			return
+			return readErr(err)
 		}
 		bi, _ = s.blobInfo(r.Context(), id, false)
 	}
@@ -508,27 +484,25 @@ func (s *Server) getByteRange(w http.ResponseWriter, r *http.Request, idText str
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
+	return nil
 }
 
 // getByObject: GET /v1/blobs/by-object-id/{object_id}: the blob of a Blob
 // or SharedBlob object, with its allow-listed attributes as headers.
-func (s *Server) getByObject(w http.ResponseWriter, r *http.Request, text string) {
+func (s *Server) getByObject(w http.ResponseWriter, r *http.Request, text string) error {
 	oid, err := ids.ParseObjectID(text)
 	if err != nil {
-		errf(http.StatusBadRequest, ReasonInvalidObjectID, "%q is not an object ID", clip(text)).write(w)
-		return
+		return errf(http.StatusBadRequest, ReasonInvalidObjectID, "%q is not an object ID", clip(text))
 	}
 	b, err := s.c.BlobByObject(r.Context(), oid)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	attrs, err := s.c.BlobAttributes(r.Context(), oid)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
-	s.serveBlob(w, r, b.BlobID, func(h http.Header) {
+	return s.serveBlob(w, r, b.BlobID, func(h http.Header) {
 		for _, a := range attrs {
 			s.setAttributeHeader(h, a.Key, a.Value, false)
 		}
@@ -554,17 +528,4 @@ func (s *Server) setAttributeHeader(h http.Header, key, value string, any bool) 
 		return
 	}
 	h.Set(name, value)
-}
-
-// writeJSON answers 200 with a JSON body.
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		internalError().write(w)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
 }

@@ -84,6 +84,17 @@ func (c *cache[K, V]) remove(key K) {
 	}
 }
 
+// removeFunc drops every key for which drop reports true.
+func (c *cache[K, V]) removeFunc(drop func(K) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, el := range c.mu.items {
+		if drop(k) {
+			c.removeLocked(el)
+		}
+	}
+}
+
 func (c *cache[K, V]) removeLocked(el *list.Element) {
 	e := c.mu.order.Remove(el).(*cacheEntry[K, V])
 	delete(c.mu.items, e.key)

@@ -13,9 +13,18 @@
 // pool of sub-wallets so that concurrent uploads do not serialize on one
 // account's sequence numbers; request admission is bounded per role (429
 // beyond it); an optional JWT guards the publisher; a blocklist file
-// answers 451. Errors are AIP-193 answers whose code and status are a pair
-// of Walrus's table (internal/httpx, shared with the storage node API), so
+// answers 451, and a reload that blocks a blob drops what the caches hold
+// of it. Errors are AIP-193 answers whose code and status are a pair of
+// Walrus's table (internal/httpx, shared with the storage node API), so
 // that Walrus's clients parse them: a body or blob over a limit is 403
-// SIZE_EXCEEDED, as in Walrus, not HTTP's 413. See README.md for the
-// decisions where Walrus is silent.
+// SIZE_EXCEEDED, as in Walrus, not HTTP's 413.
+//
+// Handlers return their errors (httpx.HandlerFunc) rather than answer
+// them, and one place answers (httpx.Serve with Server.fail): an apiError
+// with its headers (Cache-Control: no-store, a 416's Content-Range, the
+// failed read's ETag and Content-Range dropped), a failed read or store as
+// Walrus answers it, anything else as 500 INTERNAL, logged and never
+// shown, a storage node's error inside a failed read included. A read that
+// fails while its answer streams cuts the connection instead. See
+// README.md for the decisions where Walrus is silent.
 package gateway

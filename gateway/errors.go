@@ -72,9 +72,11 @@ type apiError struct {
 // first one (INVALID_ARGUMENT for 400, PERMISSION_DENIED for 403); the
 // exception is size. Walrus answers a body, blob or quilt above a limit
 // with SIZE_EXCEEDED, which its table pairs with 403 FORBIDDEN (its
-// BLOB_TOO_LARGE on reads and stores), and has no 413: an answer built
-// with HTTP's own 413, or with 403 and a size reason, is sent as 403
-// SIZE_EXCEEDED, so that Walrus clients parse it.
+// BLOB_TOO_LARGE on reads and stores): a 403 with a size reason is sent
+// as 403 SIZE_EXCEEDED (sizeExceeded builds one whatever the reason).
+// Walrus has no 413, and the gateway passes 403 for sizes; an answer
+// built with HTTP's 413 nonetheless becomes 403 SIZE_EXCEEDED rather than
+// a pair Walrus clients refuse.
 func statusFor(code int, reason string) string {
 	switch {
 	case code == http.StatusRequestEntityTooLarge,
@@ -85,8 +87,7 @@ func statusFor(code int, reason string) string {
 }
 
 // newError builds an answer in the daemon's domain. Its status, and the
-// code sent, are statusFor's (httpx.New takes the code from the status):
-// a 413 becomes 403 SIZE_EXCEEDED.
+// code sent, are statusFor's (httpx.New takes the code from the status).
 func newError(code int, reason, msg string) *apiError {
 	e := &apiError{aipError: *httpx.New(statusFor(code, reason), reason, msg)}
 	e.Domain = DomainDaemon
@@ -95,6 +96,15 @@ func newError(code int, reason, msg string) *apiError {
 
 func errf(code int, reason, format string, args ...any) *apiError {
 	return newError(code, reason, fmt.Sprintf(format, args...))
+}
+
+// sizeExceeded is Walrus's answer to a body, blob or quilt above a limit,
+// 403 SIZE_EXCEEDED, whatever its reason: a quilt too large to build keeps
+// Walrus's MALFORMED_REQUEST, which alone would give PERMISSION_DENIED.
+func sizeExceeded(reason, format string, args ...any) *apiError {
+	e := errf(http.StatusForbidden, reason, format, args...)
+	e.Status = httpx.StatusSizeExceeded
+	return e
 }
 
 // write sends the error. Error answers are never cached (a 404 cached by a
@@ -150,6 +160,50 @@ func readError(err error) *apiError {
 		return unavailable("the blob cannot be read from the storage nodes right now; retry")
 	}
 	return nil
+}
+
+// internalErr is a failure the gateway answers with 500 INTERNAL, its
+// cause logged and never shown. It does not unwrap: a storage node's
+// AIP-193 error inside a failed read is part of the cause, not the
+// gateway's answer, and httpx.Serve would send it as one.
+type internalErr struct{ cause error }
+
+func (e *internalErr) Error() string { return e.cause.Error() }
+
+// readErr is what a handler returns for a failed read: readError's
+// answer, or, for an error readError does not know, an internal error.
+func readErr(err error) error {
+	if e := readError(err); e != nil {
+		return e
+	}
+	return &internalErr{err}
+}
+
+// storeErr is what a handler returns for a failed store: storeError's
+// answer, logged as a refusal, or, for an error storeError does not
+// know, an internal error.
+func (s *Server) storeErr(err error) error {
+	if e := storeError(err); e != nil {
+		s.log.Info("store refused", "err", err)
+		return e
+	}
+	return &internalErr{err}
+}
+
+// fail is the gateway's httpx.FailFunc: an *apiError is sent with its own
+// headers (write); any other error is logged and answered 500 INTERNAL.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *apiError
+	if errors.As(err, &e) {
+		e.write(w)
+		return
+	}
+	var ie *internalErr
+	if errors.As(err, &ie) {
+		err = ie.cause
+	}
+	s.log.Error("request failed", "method", r.Method, "path", clip(r.URL.Path), "err", err)
+	internalError().write(w)
 }
 
 // storeError translates an error of a store into an answer (nil: internal).

@@ -135,12 +135,13 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h http.HandlerFunc) {
+	handle := func(pattern string, h httpx.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
-	handle("GET /status", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /status", func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("OK"))
+		return nil
 	})
 	handle("GET /v1/api", s.getAPI)
 	if s.cfg.Aggregator {
@@ -153,23 +154,22 @@ func (s *Server) routes() http.Handler {
 		handle("PUT /v1/blobs", s.limited(s.pub, s.putBlob))
 		handle("PUT /v1/quilts", s.limited(s.pub, s.putQuilt))
 	}
-	handle("/", func(w http.ResponseWriter, r *http.Request) {
-		errf(http.StatusNotFound, ReasonNotFound, "no endpoint %s %s", r.Method, clip(r.URL.Path)).write(w)
+	handle("/", func(w http.ResponseWriter, r *http.Request) error {
+		return errf(http.StatusNotFound, ReasonNotFound, "no endpoint %s %s", r.Method, clip(r.URL.Path))
 	})
 	return cors(mux)
 }
 
 // limited runs h within a limiter's admission (429 beyond it).
-func (s *Server) limited(l *limiter, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		release, err := l.acquire(r.Context())
-		if err != nil {
+func (s *Server) limited(l *limiter, h httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		release, e := l.acquire(r.Context())
+		if e != nil {
 			s.metrics.rejected.WithLabelValues(l.name).Inc()
-			err.write(w)
-			return
+			return e
 		}
 		defer release()
-		h(w, r)
+		return h(w, r)
 	}
 }
 
@@ -213,7 +213,7 @@ func (s *Server) Start(ctx context.Context) error {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 		s.serve(ml, mux)
 	}
-	s.background(ctx, func(ctx context.Context) { s.watchBlocklist(ctx) })
+	s.background(ctx, func(ctx context.Context) { s.block.Watch(ctx, s.cfg.BlocklistReload, s.log, s.dropBlocked) })
 	if s.wallets != nil {
 		s.background(ctx, s.wallets.run)
 	}
@@ -282,36 +282,32 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) watchBlocklist(ctx context.Context) {
-	if s.cfg.BlocklistPath == "" {
-		return
+// dropBlocked is the blocklist's onAdded: it forgets what the caches hold
+// of newly blocked blobs (their data, a quilt's index, opened reader and
+// patches). Reads check the blocklist before any cache, so no answer
+// changes; the memory goes to blobs that may still be served.
+func (s *Server) dropBlocked(ids []blob.ID) {
+	blocked := make(map[blob.ID]bool, len(ids))
+	for _, id := range ids {
+		blocked[id] = true
+		s.blobs.remove(id)
+		s.indexes.remove(id)
+		s.readers.remove(id)
 	}
-	t := time.NewTicker(s.cfg.BlocklistReload)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		_, changed, err := s.block.Reload()
-		if err != nil {
-			s.log.Error("reloading the blocklist; keeping the previous one", "path", s.cfg.BlocklistPath, "err", err)
-		} else if changed {
-			s.log.Info("blocklist reloaded", "path", s.cfg.BlocklistPath)
-		}
-	}
+	s.patches.removeFunc(func(pid quilt.PatchID) bool { return blocked[pid.Quilt] })
 }
 
-// instrument counts and logs every request of a route (httpx.Instrument
+// instrument turns a handler into an http.Handler: the error it returns
+// becomes the answer (httpx.Serve, with fail for the gateway's errors),
+// and every request of the route is counted and logged (httpx.Instrument
 // measures, observe counts and logs). The route label is the pattern's
 // path: the method is in the pattern only to route.
-func (s *Server) instrument(pattern string, h http.HandlerFunc) http.Handler {
+func (s *Server) instrument(pattern string, h httpx.HandlerFunc) http.Handler {
 	route := pattern
 	if _, p, ok := strings.Cut(pattern, " "); ok {
 		route = p
 	}
-	return httpx.Instrument(route, h, s.observe)
+	return httpx.Instrument(route, httpx.Serve(h, s.fail), s.observe)
 }
 
 // observe counts a request and logs it, at Warn for a 5xx answer, else at
@@ -324,10 +320,4 @@ func (s *Server) observe(r *http.Request, route string, code int, d time.Duratio
 	}
 	s.log.Log(r.Context(), level, "request", "method", r.Method, "path", clip(r.URL.Path), "status", code,
 		"bytes", out, "took", d)
-}
-
-// internal logs an unexpected error and answers 500.
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("request failed", "method", r.Method, "path", clip(r.URL.Path), "err", err)
-	internalError().write(w)
 }

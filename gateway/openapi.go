@@ -14,8 +14,10 @@ var openAPI []byte
 // OpenAPI returns the OpenAPI description of the daemon's API (YAML).
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
-func (s *Server) getAPI(w http.ResponseWriter, r *http.Request) {
+// getAPI serves the OpenAPI description.
+func (s *Server) getAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(openAPI)))
 	_, _ = w.Write(openAPI)
+	return nil
 }

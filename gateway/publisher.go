@@ -14,6 +14,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -149,8 +150,8 @@ func (s *Server) admit(r *http.Request) (sq storeQuery, claims *Claims, done fun
 	return
 }
 
-// readBody reads a request body of at most limit bytes: 413 from the
-// Content-Length before reading, or as soon as more arrives.
+// readBody reads a request body of at most limit bytes: 403 SIZE_EXCEEDED
+// from the Content-Length before reading, or as soon as more arrives.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
@@ -166,8 +167,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	return b, nil
 }
 
+// tooLarge is the answer to a request body over limit bytes: 403
+// SIZE_EXCEEDED, reason BODY_TOO_LARGE, with the limit in the metadata.
 func tooLarge(limit int64) *apiError {
-	e := errf(http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, "the request body is larger than the limit of %d bytes", limit)
+	e := errf(http.StatusForbidden, ReasonBodyTooLarge, "the request body is larger than the limit of %d bytes", limit)
 	e.Metadata = map[string]any{"limit": limit}
 	return e
 }
@@ -175,15 +178,13 @@ func tooLarge(limit int64) *apiError {
 // putBlob: PUT /v1/blobs → Walrus's BlobStoreResult. The body is spooled
 // to a temporary file (never held in memory) and stored from there in the
 // client's bounded memory.
-func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > s.cfg.MaxBodySize {
-		tooLarge(s.cfg.MaxBodySize).write(w)
-		return
+		return tooLarge(s.cfg.MaxBodySize)
 	}
 	sq, claims, done, e := s.admit(r)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	f, size, e := s.spoolBody(w, r, s.cfg.MaxBodySize)
 	if e == nil && claims != nil {
@@ -194,14 +195,12 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 			f.Close()
 		}
 		done(false)
-		e.write(w)
-		return
+		return e
 	}
 	if err := s.c.CheckSize(size); err != nil {
 		f.Close()
 		done(false)
-		errf(http.StatusRequestEntityTooLarge, ReasonBlobTooLarge, "%v", err).write(w)
-		return
+		return errf(http.StatusForbidden, ReasonBlobTooLarge, "%v", err)
 	}
 	done(true)
 	start := s.now()
@@ -217,17 +216,14 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		s.metrics.stores.WithLabelValues("blob", "error").Observe(s.now().Sub(start).Seconds())
 		var ae *apiError
 		if errors.As(err, &ae) {
-			ae.write(w)
-			return
+			return ae // the gateway's own answer (the blocklist's, through CheckID), not a refused store to log
 		}
-		s.storeFailed(w, r, err)
-		return
+		return s.storeErr(err)
 	}
 	s.metrics.stores.WithLabelValues("blob", "ok").Observe(s.now().Sub(start).Seconds())
 	if res.Result.MarkedInvalid != nil {
 		f.Close()
-		s.internal(w, r, fmt.Errorf("blob %s was marked invalid", res.BlobID))
-		return
+		return fmt.Errorf("blob %s was marked invalid", res.BlobID)
 	}
 	s.log.Info("stored blob", "blob", res.BlobID, "size", size, "epochs", sq.epochs, "took", s.now().Sub(start))
 	if s.blobs.fits(size) {
@@ -236,7 +232,8 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	closeAfter(res.Tail, f)
-	writeJSON(w, res.Result)
+	httpx.WriteJSON(w, http.StatusOK, res.Result)
+	return nil
 }
 
 // closeAfter closes f once the store's background tail (which reads it)
@@ -307,15 +304,6 @@ func (s *Server) store(ctx context.Context, do func(context.Context, *client.Cli
 		}
 	}
 	return res, err
-}
-
-func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if e := storeError(err); e != nil {
-		s.log.Info("store refused", "err", err)
-		e.write(w)
-		return
-	}
-	s.internal(w, r, err)
 }
 
 // remember puts the bytes of a blob just stored in the cache, so that a

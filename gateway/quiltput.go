@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -113,38 +114,32 @@ func parseQuiltForm(body io.Reader, contentType string) ([]quilt.Patch, *apiErro
 }
 
 // putQuilt: PUT /v1/quilts (multipart) → {blobStoreResult, storedQuiltBlobs}.
-func (s *Server) putQuilt(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putQuilt(w http.ResponseWriter, r *http.Request) error {
 	limit := s.cfg.MaxQuiltBodySize
 	if r.ContentLength > limit {
-		tooLarge(limit).write(w)
-		return
+		return tooLarge(limit)
 	}
 	sq, claims, done, e := s.admit(r)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	patches, e := parseQuiltForm(http.MaxBytesReader(w, r.Body, limit), r.Header.Get("Content-Type"))
 	if e != nil {
 		done(false)
-		e.write(w)
-		return
+		return e
 	}
 	q, err := quilt.Encode(s.c.Params(), patches)
 	if err != nil {
 		done(false)
-		code := http.StatusBadRequest
 		if errors.Is(err, quilt.ErrTooLarge) {
-			code = http.StatusRequestEntityTooLarge
+			return sizeExceeded(ReasonMalformedRequest, "failed to construct quilt: %v", err)
 		}
-		errf(code, ReasonMalformedRequest, "failed to construct quilt: %v", err).write(w)
-		return
+		return errf(http.StatusBadRequest, ReasonMalformedRequest, "failed to construct quilt: %v", err)
 	}
 	if claims != nil {
 		if e := s.auth.checkBody(claims, len(q.Blob)); e != nil {
 			done(false)
-			e.write(w)
-			return
+			return e
 		}
 	}
 	done(true)
@@ -152,11 +147,11 @@ func (s *Server) putQuilt(w http.ResponseWriter, r *http.Request) {
 	qs, err := s.storeQuilt(r.Context(), q, sq)
 	if err != nil {
 		s.metrics.stores.WithLabelValues("quilt", "error").Observe(s.now().Sub(start).Seconds())
-		s.storeFailed(w, r, err)
-		return
+		return s.storeErr(err)
 	}
 	s.metrics.stores.WithLabelValues("quilt", "ok").Observe(s.now().Sub(start).Seconds())
 	s.log.Info("stored quilt", "quilt", qs.Store.BlobID, "patches", len(patches), "epochs", sq.epochs, "took", s.now().Sub(start))
 	s.rememberQuilt(qs)
-	writeJSON(w, qs.Result)
+	httpx.WriteJSON(w, http.StatusOK, qs.Result)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
 
@@ -123,52 +124,46 @@ func parsePatchPath(text string, p blob.Params) (quilt.PatchID, *apiError) {
 }
 
 // getPatchByID: GET /v1/blobs/by-quilt-patch-id/{quilt_patch_id}.
-func (s *Server) getPatchByID(w http.ResponseWriter, r *http.Request, text string) {
+func (s *Server) getPatchByID(w http.ResponseWriter, r *http.Request, text string) error {
 	pid, e := parsePatchPath(text, s.c.Params())
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if e := s.blockedError(pid.Quilt); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	pe, err := s.patch(r.Context(), pid)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	s.servePatch(w, r, pe, pid.String())
+	return nil
 }
 
 // getPatchByIdentifier: GET /v1/blobs/by-quilt-id/{quilt_id}/{identifier}
 // (the identifier may hold slashes, escaped or not).
-func (s *Server) getPatchByIdentifier(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPatchByIdentifier(w http.ResponseWriter, r *http.Request) error {
 	id, e := pathBlobID(r.PathValue("quilt_id"))
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if e := s.blockedError(id); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	ie, err := s.quiltIndex(r.Context(), id)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	entry, err := ie.index.Lookup(r.PathValue("identifier"))
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	pe, err := s.patch(r.Context(), entry.PatchID(id))
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	s.servePatch(w, r, pe, id.String())
+	return nil
 }
 
 // servePatch writes a patch: its bytes, Walrus's read headers with the
@@ -190,21 +185,19 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, e *patchEntr
 
 // listPatches: GET /v1/quilts/{quilt_id}/patches →
 // [{"identifier","patch_id","tags"}].
-func (s *Server) listPatches(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listPatches(w http.ResponseWriter, r *http.Request) error {
 	id, e := pathBlobID(r.PathValue("quilt_id"))
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if e := s.blockedError(id); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	ie, err := s.quiltIndex(r.Context(), id)
 	if err != nil {
-		s.readFailed(w, r, err)
-		return
+		return readErr(err)
 	}
 	w.Header().Set("Cache-Control", s.cacheControl(ie.info))
-	writeJSON(w, ie.index.List(id))
+	httpx.WriteJSON(w, http.StatusOK, ie.index.List(id))
+	return nil
 }

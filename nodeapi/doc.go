@@ -9,7 +9,9 @@
 // Reason* constants, their HTTP codes and statuses the pairs of Walrus's
 // StatusCode table, so that Walrus clients parse them). The error type, its
 // encoder and parser and that table are internal/httpx's, shared with the
-// gateway.
+// gateway, and so is the adapter of the handlers, which return their
+// errors (httpx.Serve): an Error is the answer as it is, any other error
+// is logged and answered 500 INTERNAL, which says nothing of it.
 //
 // Decisions where Walrus leaves room:
 //   - Malformed path or query parameters are 400 INVALID_ARGUMENT with

@@ -185,44 +185,11 @@ func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, er
 // verification against the metadata; then stores, buffers or answers that
 // it is already stored.
 func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
-	id, pair, t, err := s.sliverParams(r)
+	u, err := s.sliverUploadTarget(r)
 	if err != nil {
 		return err
 	}
-	if s.blocked(id) {
-		return errForbidden("blob")
-	}
-	pending, err := pendingParam(r)
-	if err != nil {
-		return err
-	}
-	p := s.deps.Params
-	shard := uint16(p.ShardOfPair(id, pair))
-	if !s.deps.Chain.Owns(shard) {
-		return errShardNotAssigned(int(shard), s.deps.Chain.Epoch())
-	}
-	reg, err := s.deps.Chain.Registration(id)
-	if err != nil {
-		return err
-	}
-	if reg.Invalid != nil {
-		return errInvalidBlob(*reg.Invalid)
-	}
-	if !reg.Registered() && !pending {
-		return errNotRegistered()
-	}
-	md, err := s.metadataFor(id, true)
-	if err != nil {
-		return err
-	}
-	limit, err := sliverLimit(p, md, t)
-	if err != nil {
-		return err
-	}
-	if r.ContentLength > limit {
-		return errBodyTooLarge(limit)
-	}
-	weight := limit
+	weight := u.limit
 	if r.ContentLength >= 0 {
 		weight = r.ContentLength
 	}
@@ -231,45 +198,116 @@ func (s *Server) putSliver(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	body, err := readBody(w, r, limit)
+	sl, err := s.readSliver(w, r, u)
 	if err != nil {
 		return err
 	}
-	sl, err := redstuff.UnmarshalSliver(body, t)
+	return s.storeSliver(w, u, &sl)
+}
+
+// sliverUpload is what the checks of a sliver PUT made before its body is
+// read establish.
+type sliverUpload struct {
+	id    blob.ID
+	pair  int
+	t     blob.SliverType
+	shard uint16
+	reg   Registration
+	md    *blob.MetadataWithID
+	limit int64 // the exact size of the sliver's body
+}
+
+// sliverUploadTarget makes the checks of a sliver PUT that come before
+// its body, in order: parameters, blocklist, pending flag, shard
+// assignment, registration (or pending), metadata, and the body's
+// announced size.
+func (s *Server) sliverUploadTarget(r *http.Request) (*sliverUpload, error) {
+	id, pair, t, err := s.sliverParams(r)
 	if err != nil {
-		return newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver does not decode: "+err.Error(), nil)
+		return nil, err
 	}
-	want := pair
-	if t == blob.Secondary {
-		want = p.SecondaryIndex(pair)
+	if s.blocked(id) {
+		return nil, errForbidden("blob")
+	}
+	pending, err := pendingParam(r)
+	if err != nil {
+		return nil, err
+	}
+	u := &sliverUpload{id: id, pair: pair, t: t, shard: uint16(s.deps.Params.ShardOfPair(id, pair))}
+	if !s.deps.Chain.Owns(u.shard) {
+		return nil, errShardNotAssigned(int(u.shard), s.deps.Chain.Epoch())
+	}
+	if u.reg, err = s.deps.Chain.Registration(id); err != nil {
+		return nil, err
+	}
+	if u.reg.Invalid != nil {
+		return nil, errInvalidBlob(*u.reg.Invalid)
+	}
+	if !u.reg.Registered() && !pending {
+		return nil, errNotRegistered()
+	}
+	if u.md, err = s.metadataFor(id, true); err != nil {
+		return nil, err
+	}
+	if u.limit, err = sliverLimit(s.deps.Params, u.md, t); err != nil {
+		return nil, err
+	}
+	if r.ContentLength > u.limit {
+		return nil, errBodyTooLarge(u.limit)
+	}
+	return u, nil
+}
+
+// readSliver reads the body of a sliver PUT and checks, in order, that it
+// decodes, that its index is the pair's and that it verifies against the
+// metadata.
+func (s *Server) readSliver(w http.ResponseWriter, r *http.Request, u *sliverUpload) (redstuff.Sliver, error) {
+	body, err := readBody(w, r, u.limit)
+	if err != nil {
+		return redstuff.Sliver{}, err
+	}
+	sl, err := redstuff.UnmarshalSliver(body, u.t)
+	if err != nil {
+		return redstuff.Sliver{}, newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver does not decode: "+err.Error(), nil)
+	}
+	want := u.pair
+	if u.t == blob.Secondary {
+		want = s.deps.Params.SecondaryIndex(u.pair)
 	}
 	if int(sl.Index) != want {
-		return newError("INVALID_ARGUMENT", ReasonInvalidSliver,
-			fmt.Sprintf("the provided sliver is invalid: sliver index %d does not belong to pair %d", sl.Index, pair), nil)
+		return redstuff.Sliver{}, newError("INVALID_ARGUMENT", ReasonInvalidSliver,
+			fmt.Sprintf("the provided sliver is invalid: sliver index %d does not belong to pair %d", sl.Index, u.pair), nil)
 	}
-	if err := s.enc.VerifySliver(&sl, &md.Metadata); err != nil {
-		return newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver is invalid: "+err.Error(), nil)
+	if err := s.enc.VerifySliver(&sl, &u.md.Metadata); err != nil {
+		return redstuff.Sliver{}, newError("INVALID_ARGUMENT", ReasonInvalidSliver, "the provided sliver is invalid: "+err.Error(), nil)
 	}
-	if ok, err := s.deps.Store.HasSliver(shard, t, id); err != nil {
+	return sl, nil
+}
+
+// storeSliver answers a verified sliver: 200 if the store already holds
+// it, 201 once stored for a registered blob, 202 once buffered in the
+// pending cache.
+func (s *Server) storeSliver(w http.ResponseWriter, u *sliverUpload, sl *redstuff.Sliver) error {
+	if ok, err := s.deps.Store.HasSliver(u.shard, u.t, u.id); err != nil {
 		return err
 	} else if ok {
 		writeSuccess(w, http.StatusOK, "sliver already stored")
 		return nil
 	}
-	if reg.Registered() {
-		if err := s.deps.Store.PutSliver(shard, id, &sl); err != nil {
+	if u.reg.Registered() {
+		if err := s.deps.Store.PutSliver(u.shard, u.id, sl); err != nil {
 			return err
 		}
 		writeSuccess(w, http.StatusCreated, "sliver stored successfully")
 		return nil
 	}
-	if err := s.pending.putSliver(id, shard, &sl); err != nil {
+	if err := s.pending.putSliver(u.id, u.shard, sl); err != nil {
 		if errors.Is(err, errSaturated) {
 			return newError("FAILED_PRECONDITION", ReasonCacheSaturated, "pending upload cache is saturated; retry once the node catches up", nil)
 		}
 		return err
 	}
-	s.flushIfRegistered(id)
+	s.flushIfRegistered(u.id)
 	writeSuccess(w, http.StatusAccepted, "sliver buffered until the blob is registered")
 	return nil
 }

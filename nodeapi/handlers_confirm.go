@@ -1,6 +1,7 @@
 package nodeapi
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -36,38 +37,83 @@ func parseObjectID(s string) (ids.ObjectID, bool) {
 // slivers of the blob" once the blob is registered with the requested
 // persistence and every owned shard holds both slivers. With
 // wait_for_registration it waits up to wait_millis (capped) for the
-// registration to be seen.
+// registration to be seen. It checks, in order: the blob ID, the object
+// ID, the query, the blocklist, the registration, the slivers held; then
+// syncs the store and signs.
 func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.blobID(r)
 	if err != nil {
 		return err
 	}
-	pers := wire.Permanent
-	if v := r.PathValue("object_id"); v != "" {
-		obj, ok := parseObjectID(v)
-		if !ok {
-			return newError("INVALID_ARGUMENT", ReasonInvalidObjectID, fmt.Sprintf("%q is not an object ID", v), nil)
-		}
-		pers = wire.Deletable(obj)
+	pers, err := confirmationPersistence(r)
+	if err != nil {
+		return err
 	}
-	q := r.URL.Query()
-	wait := false
-	if v := q.Get("wait_for_registration"); v != "" {
-		if wait, err = strconv.ParseBool(v); err != nil {
-			return errInvalidParameter("wait_for_registration", v)
-		}
-	}
-	maxWait := s.cfg.MaxConfirmationWait
-	if v := q.Get("wait_millis"); v != "" {
-		ms, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return errInvalidParameter("wait_millis", v)
-		}
-		maxWait = min(maxWait, time.Duration(min(ms, 1<<40))*time.Millisecond)
+	wait, maxWait, err := s.confirmationWait(r)
+	if err != nil {
+		return err
 	}
 	if s.blocked(id) {
 		return errForbidden("blob")
 	}
+	if err := s.awaitRegistration(r.Context(), id, pers, wait, maxWait); err != nil {
+		return err
+	}
+	epoch := s.deps.Chain.Epoch()
+	if err := s.checkSlivers(id, epoch); err != nil {
+		return err
+	}
+	if err := s.deps.Store.Sync(); err != nil {
+		return err
+	}
+	c := wire.Confirmation{Epoch: epoch, BlobID: id, Persistence: pers}
+	msg := c.Marshal()
+	sig := s.deps.Key.Sign(msg).Bytes()
+	writeSuccess(w, http.StatusOK, Confirmation{Signed: &wire.SignedMessage{Message: msg, Signature: sig}})
+	return nil
+}
+
+// confirmationPersistence is the persistence a confirmation is asked
+// for: deletable for the object of the path, if it names one, else
+// permanent.
+func confirmationPersistence(r *http.Request) (wire.Persistence, error) {
+	v := r.PathValue("object_id")
+	if v == "" {
+		return wire.Permanent, nil
+	}
+	obj, ok := parseObjectID(v)
+	if !ok {
+		return wire.Persistence{}, newError("INVALID_ARGUMENT", ReasonInvalidObjectID, fmt.Sprintf("%q is not an object ID", v), nil)
+	}
+	return wire.Deletable(obj), nil
+}
+
+// confirmationWait reads wait_for_registration and wait_millis: whether
+// to wait for the registration, and for how long at most (the configured
+// cap, or less).
+func (s *Server) confirmationWait(r *http.Request) (wait bool, maxWait time.Duration, err error) {
+	q := r.URL.Query()
+	if v := q.Get("wait_for_registration"); v != "" {
+		if wait, err = strconv.ParseBool(v); err != nil {
+			return false, 0, errInvalidParameter("wait_for_registration", v)
+		}
+	}
+	maxWait = s.cfg.MaxConfirmationWait
+	if v := q.Get("wait_millis"); v != "" {
+		ms, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return false, 0, errInvalidParameter("wait_millis", v)
+		}
+		maxWait = min(maxWait, time.Duration(min(ms, 1<<40))*time.Millisecond)
+	}
+	return wait, maxWait, nil
+}
+
+// awaitRegistration returns nil once a live registration of the blob
+// covers the persistence. A blob marked invalid is refused at once; one
+// not registered is refused at once, or, with wait, when maxWait has
+// passed or the request ends.
+func (s *Server) awaitRegistration(ctx context.Context, id blob.ID, pers wire.Persistence, wait bool, maxWait time.Duration) error {
 	var deadline <-chan time.Time
 	if wait {
 		t := time.NewTimer(maxWait)
@@ -84,7 +130,7 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 			return errInvalidBlob(*reg.Invalid)
 		}
 		if reg.Covers(pers) {
-			break
+			return nil
 		}
 		if !wait {
 			return errNotRegistered()
@@ -93,11 +139,15 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 		case <-signal:
 		case <-deadline:
 			return errNotRegistered()
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return errNotRegistered()
 		}
 	}
-	epoch := s.deps.Chain.Epoch()
+}
+
+// checkSlivers refuses a confirmation while an owned shard lacks a sliver
+// of the blob (MISSING_SLIVERS, with the epoch of the count).
+func (s *Server) checkSlivers(id blob.ID, epoch uint32) error {
 	missing, err := s.missingSlivers(id)
 	if err != nil {
 		return err
@@ -115,13 +165,6 @@ func (s *Server) getConfirmation(w http.ResponseWriter, r *http.Request) error {
 		return newError("FAILED_PRECONDITION", ReasonMissingSlivers, "the required slivers are not all stored",
 			map[string]any{"missing": missing, "epoch": epoch})
 	}
-	if err := s.deps.Store.Sync(); err != nil {
-		return err
-	}
-	c := wire.Confirmation{Epoch: epoch, BlobID: id, Persistence: pers}
-	msg := c.Marshal()
-	sig := s.deps.Key.Sign(msg).Bytes()
-	writeSuccess(w, http.StatusOK, Confirmation{Signed: &wire.SignedMessage{Message: msg, Signature: sig}})
 	return nil
 }
 

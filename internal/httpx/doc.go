@@ -8,6 +8,9 @@
 //     CodeFor);
 //   - WriteJSON, WriteSuccess and WriteError, which send JSON answers with
 //     their Content-Length;
+//   - HandlerFunc and Serve, the adapter of handlers that return their
+//     failure instead of answering it: an *Error is sent as it is, any
+//     other error goes to the package's FailFunc;
 //   - Instrument, the middleware that records the status code and the
 //     body sizes of every request of a route and hands them to an Observer
 //     (the packages' Prometheus metrics and logs).

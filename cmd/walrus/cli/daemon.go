@@ -61,7 +61,7 @@ func (f *daemonFlags) add(cmd *cobra.Command) {
 		fl.DurationVar(&f.cacheTTL, "cache-ttl", gateway.DefaultCacheTTL, "longest time a decoded blob is served from memory")
 	}
 	if f.publisher {
-		fl.Int64Var(&f.maxBodyKiB, "max-body-size", gateway.DefaultMaxBodySize>>10, "largest PUT /v1/blobs body, in KiB (413 beyond)")
+		fl.Int64Var(&f.maxBodyKiB, "max-body-size", gateway.DefaultMaxBodySize>>10, "largest PUT /v1/blobs body, in KiB (403 SIZE_EXCEEDED beyond)")
 		fl.Int64Var(&f.maxQuilt, "max-quilt-body-size", gateway.DefaultMaxQuiltBodySize>>10, "largest PUT /v1/quilts body, in KiB")
 		fl.IntVar(&f.pubConcurrency, "max-concurrent-requests", gateway.DefaultPublisherRequests, "stores run at once")
 		fl.StringVar(&f.memoryBudget, "memory-budget", "1GiB", "memory the stores share (each gets an equal part, at least 64MiB); bodies are spooled to --temp-dir")

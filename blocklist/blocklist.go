@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/internal/clock"
 )
 
 // ErrSyntax is returned (wrapped) for a file that is not a list of blob IDs.
@@ -164,25 +165,18 @@ func (l *List) IDs() []blob.ID {
 	return out
 }
 
-// Watch re-reads the file every interval until ctx ends, and hands the
-// newly listed IDs to onAdded (nil: nobody needs them). A file that does
-// not parse is logged and the previous set stays in force. It returns at
-// once for a List without a path.
-func (l *List) Watch(ctx context.Context, interval time.Duration, log *slog.Logger, onAdded func([]blob.ID)) {
+// Watch re-reads the file every interval, paced by clk (nil: the system
+// clock), until ctx ends, and hands the newly listed IDs to onAdded (nil:
+// nobody needs them). A file that does not parse is logged and the previous
+// set stays in force. It returns at once for a List without a path.
+func (l *List) Watch(ctx context.Context, clk clock.Clock, interval time.Duration, log *slog.Logger, onAdded func([]blob.ID)) {
 	if l == nil || l.path == "" {
 		return
 	}
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	for clock.Sleep(ctx, clk, interval) == nil {
 		added, changed, err := l.Reload()
 		switch {
 		case err != nil:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/internal/clock"
 )
 
 func TestFormats(t *testing.T) {
@@ -92,24 +93,40 @@ func TestWatchHandsOverAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan []blob.ID, 4)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		l.Watch(ctx, 5*time.Millisecond, slog.New(slog.DiscardHandler), func(ids []blob.ID) { got <- ids })
+		l.Watch(ctx, clk, time.Minute, slog.New(slog.DiscardHandler), func(ids []blob.ID) { got <- ids })
 	}()
+	// tick lets one interval pass on the clock and waits until the watcher
+	// has reloaded and sleeps again.
+	tick := func() {
+		t.Helper()
+		waitSleeping(t, clk)
+		clk.Advance(time.Minute)
+		waitSleeping(t, clk)
+	}
 	// A file that does not parse keeps the previous set.
 	if err := replaceFile(p, "not an id, and longer\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	tick()
 	if !l.Blocked(a) {
 		t.Fatal("a bad file dropped the previous set")
 	}
 	if err := replaceFile(p, "- "+a.String()+"\n- "+b.String()+"\n"); err != nil {
 		t.Fatal(err)
 	}
+	// The clock paces the reloads: nothing is read before the interval.
+	waitSleeping(t, clk)
+	clk.Advance(time.Minute - time.Second)
+	if l.Blocked(b) {
+		t.Fatal("reloaded before the interval passed on the clock")
+	}
+	clk.Advance(time.Second)
 	select {
 	case ids := <-got:
 		if len(ids) != 1 || ids[0] != b {
@@ -122,6 +139,18 @@ func TestWatchHandsOverAdditions(t *testing.T) {
 	<-done
 	if !l.Blocked(b) {
 		t.Fatal("b not blocked")
+	}
+}
+
+// waitSleeping waits until the watcher waits on the clock.
+func waitSleeping(t *testing.T, clk *clock.Manual) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for clk.Waiters() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher never waited on the clock")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/blocklist"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/internal/clock"
 	"github.com/walrus-go/walrus/internal/httpx"
 	"github.com/walrus-go/walrus/quilt"
 )
@@ -213,7 +214,9 @@ func (s *Server) Start(ctx context.Context) error {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 		s.serve(ml, mux)
 	}
-	s.background(ctx, func(ctx context.Context) { s.block.Watch(ctx, s.cfg.BlocklistReload, s.log, s.dropBlocked) })
+	s.background(ctx, func(ctx context.Context) {
+		s.block.Watch(ctx, clock.System, s.cfg.BlocklistReload, s.log, s.dropBlocked)
+	})
 	if s.wallets != nil {
 		s.background(ctx, s.wallets.run)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/blocklist"
+	"github.com/walrus-go/walrus/internal/clock"
 )
 
 // blocklistWatcher deletes the data of blocked blobs: those listed when the
@@ -18,18 +19,18 @@ type blocklistWatcher struct {
 	list     *blocklist.List
 	gc       *collector
 	interval time.Duration
+	clock    clock.Clock
 }
 
 func newBlocklistWatcher(p *parts, gc *collector, interval time.Duration) *blocklistWatcher {
-	return &blocklistWatcher{log: p.log, list: p.blocklist, gc: gc, interval: interval}
+	return &blocklistWatcher{log: p.log, list: p.blocklist, gc: gc, interval: interval, clock: p.clock}
 }
 
 // run watches the blocklist until ctx ends. Without a blocklist file there
 // is nothing to watch and it returns at once.
 func (w *blocklistWatcher) run(ctx context.Context) error {
 	w.apply(w.list.IDs())
-	// Watch paces itself with the wall clock: it takes no clock.Clock.
-	w.list.Watch(ctx, w.interval, w.log, w.apply)
+	w.list.Watch(ctx, w.clock, w.interval, w.log, w.apply)
 	return nil
 }
 

@@ -248,6 +248,7 @@ func (m *Machine) ExecuteBlock(r Reader, b Block) (*BlockResult, error) {
 		return nil, err
 	}
 	decoded, decErr, certs := m.precheck(b.Txs, comm)
+	env := &blockEnv{block: block, height: b.Height, timeMs: b.TimeMs, comm: comm, certs: certs}
 	res := &BlockResult{Txs: make([]TxResult, len(b.Txs)), Writes: block}
 	for i := range b.Txs {
 		tr := &res.Txs[i]
@@ -256,64 +257,104 @@ func (m *Machine) ExecuteBlock(r Reader, b Block) (*BlockResult, error) {
 			tr.Code, tr.Log = CodeOf(decErr[i]), decErr[i].Error()
 			continue
 		}
-		st := decoded[i]
-		acct, err := LoadAccount(block, st.Tx.Sender)
-		if err != nil {
+		if sys, err = m.applyTx(env, sys, i, decoded[i], tr); err != nil {
 			return nil, err
 		}
-		if err := checkAccount(sys, acct, &st.Tx, 0); err != nil {
-			tr.Code, tr.Log = CodeOf(err), err.Error()
-			continue
-		}
-		tx := &txCtx{m: m, st: NewOverlay(block), sys: sys.clone(), now: b.TimeMs, sender: st.Tx.Sender,
-			digest: st.Digest, comm: comm, certs: certs, txIndex: i}
-		aerr := tx.run(&st.Tx)
-		if aerr != nil && !isAbort(aerr) {
-			return nil, aerr
-		}
-		// Fee and sequence are charged whether or not the calls succeed.
-		feeCtx := NewOverlay(block)
-		if aerr == nil {
-			feeCtx = tx.st
-			sys = tx.sys
-		}
-		acct, err = LoadAccount(feeCtx, st.Tx.Sender)
-		if err != nil {
-			return nil, err
-		}
-		acct.Balance -= min(st.Tx.Fee, acct.Balance)
-		acct.Sequence = st.Tx.Sequence
-		feeCtx.Set(KeyAccount(st.Tx.Sender), acct.Marshal())
-		sys.Burned += st.Tx.Fee
-		sys.TotalSupply -= min(st.Tx.Fee, sys.TotalSupply)
-		if aerr != nil {
-			a, _ := AbortOf(aerr)
-			tr.Code, tr.Log = a.Code, aerr.Error()
-		} else {
-			tr.Created = tx.created
-			for j, ev := range tx.events {
-				rec := EventRecord{Cursor: Cursor{b.Height, uint32(i), uint32(j)}, TxDigest: st.Digest, Event: ev}
-				feeCtx.Set(KeyEvent(rec.Cursor), rec.Marshal())
-				tr.Events = append(tr.Events, rec)
-			}
-		}
-		block.Merge(feeCtx)
 	}
-	// Block processing: the epoch timeline, after the transactions.
-	bc := &txCtx{m: m, st: block, sys: sys, now: b.TimeMs, digest: ids.BlockDigest(b.Height), comm: comm}
-	if err := bc.advanceTime(); err != nil {
+	if sys, err = m.applyTimeline(env, sys, len(b.Txs), res); err != nil {
 		return nil, err
 	}
-	for j, ev := range bc.events {
-		rec := EventRecord{Cursor: Cursor{b.Height, uint32(len(b.Txs)), uint32(j)}, TxDigest: bc.digest, Event: ev}
-		block.Set(KeyEvent(rec.Cursor), rec.Marshal())
-		res.BlockEvents = append(res.BlockEvents, rec)
-	}
-	sys = bc.sys
 	sys.Height, sys.TimeMs = b.Height, b.TimeMs
 	block.Set(KeySystem(), sys.Marshal())
 	res.System = sys
 	return res, nil
+}
+
+// blockEnv is what every step of one ExecuteBlock shares: the block's
+// overlay of writes, its height and time, and the committee and
+// certificate checks that precheck worked out for it.
+type blockEnv struct {
+	block          *Overlay
+	height, timeMs uint64
+	comm           *committee.Committee
+	certs          map[certKey]error
+}
+
+// applyTx applies the decoded transaction st, the i-th of the block, on top
+// of env.block and fills in tr. It returns the system state after it (sys
+// itself when the transaction aborts or fails its account check). A
+// transaction that aborts still pays its fee and uses up its sequence; only
+// an error that is not an abort (unreadable or corrupt state) is returned.
+func (m *Machine) applyTx(env *blockEnv, sys *System, i int, st *SignedTx, tr *TxResult) (*System, error) {
+	acct, err := LoadAccount(env.block, st.Tx.Sender)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAccount(sys, acct, &st.Tx, 0); err != nil {
+		tr.Code, tr.Log = CodeOf(err), err.Error()
+		return sys, nil
+	}
+	tx := &txCtx{m: m, st: NewOverlay(env.block), sys: sys.clone(), now: env.timeMs, sender: st.Tx.Sender,
+		digest: st.Digest, comm: env.comm, certs: env.certs, txIndex: i}
+	aerr := tx.run(&st.Tx)
+	if aerr != nil && !isAbort(aerr) {
+		return nil, aerr
+	}
+	// Fee and sequence are charged whether or not the calls succeed.
+	feeCtx := NewOverlay(env.block)
+	if aerr == nil {
+		feeCtx = tx.st
+		sys = tx.sys
+	}
+	if err := chargeFee(feeCtx, sys, &st.Tx); err != nil {
+		return nil, err
+	}
+	if aerr != nil {
+		a, _ := AbortOf(aerr)
+		tr.Code, tr.Log = a.Code, aerr.Error()
+	} else {
+		tr.Created = tx.created
+		for j, ev := range tx.events {
+			rec := EventRecord{Cursor: Cursor{env.height, uint32(i), uint32(j)}, TxDigest: st.Digest, Event: ev}
+			feeCtx.Set(KeyEvent(rec.Cursor), rec.Marshal())
+			tr.Events = append(tr.Events, rec)
+		}
+	}
+	env.block.Merge(feeCtx)
+	return sys, nil
+}
+
+// chargeFee takes the fee of t from its sender's account in st (never
+// below zero), sets the account's sequence to t's, and accounts for the
+// burned fee in sys.
+func chargeFee(st *Overlay, sys *System, t *Tx) error {
+	acct, err := LoadAccount(st, t.Sender)
+	if err != nil {
+		return err
+	}
+	acct.Balance -= min(t.Fee, acct.Balance)
+	acct.Sequence = t.Sequence
+	st.Set(KeyAccount(t.Sender), acct.Marshal())
+	sys.Burned += t.Fee
+	sys.TotalSupply -= min(t.Fee, sys.TotalSupply)
+	return nil
+}
+
+// applyTimeline runs the block processing that follows the transactions
+// (the epoch timeline at the block's time) on sys, writes its events under
+// the pseudo-transaction index txCount, records them in res, and returns
+// the system state after it.
+func (m *Machine) applyTimeline(env *blockEnv, sys *System, txCount int, res *BlockResult) (*System, error) {
+	bc := &txCtx{m: m, st: env.block, sys: sys, now: env.timeMs, digest: ids.BlockDigest(env.height), comm: env.comm}
+	if err := bc.advanceTime(); err != nil {
+		return nil, err
+	}
+	for j, ev := range bc.events {
+		rec := EventRecord{Cursor: Cursor{env.height, uint32(txCount), uint32(j)}, TxDigest: bc.digest, Event: ev}
+		env.block.Set(KeyEvent(rec.Cursor), rec.Marshal())
+		res.BlockEvents = append(res.BlockEvents, rec)
+	}
+	return bc.sys, nil
 }
 
 // checkAccount checks what CheckTx checks against an account: the

@@ -132,3 +132,42 @@ func BenchmarkVerifySliver(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeRows: every systematic row rebuilt, in column blocks, from
+// the k_p non-systematic primary slivers (what a streaming read that got
+// none of the systematic slivers does).
+func BenchmarkDecodeRows(b *testing.B) {
+	p := blob.MustParams(1000)
+	enc, _ := NewEncoder(p)
+	kp := p.PrimarySymbols()
+	for _, size := range []int{1 << 20, 32 << 20} {
+		b.Run(benchName(size), func(b *testing.B) {
+			data := randBytes(rand.New(rand.NewPCG(1, 2)), size)
+			x, err := enc.Encode(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l := x.SliverLen(blob.Primary)
+			var have, want []int
+			for i := p.N() - kp; i < p.N(); i++ {
+				have = append(have, i)
+			}
+			for r := range kp {
+				want = append(want, r)
+			}
+			sl := make(MemScratch, len(have)*l)
+			for j, i := range have {
+				copy(sl[j*l:], x.Primary(i).Data)
+			}
+			out := make(MemScratch, len(want)*l)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := enc.DecodeRows(&x.Metadata, have, sl, want, out, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

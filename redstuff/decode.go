@@ -6,6 +6,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/merkle"
+	"github.com/walrus-go/walrus/rs"
 )
 
 // Consistency selects the check that follows decoding a blob (spec 1.8).
@@ -44,14 +45,34 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 		return nil, fmt.Errorf("%w: no slivers", ErrNotEnoughSymbols)
 	}
 	t := slivers[0].Type
-	code := e.code(t.Orthogonal()) // the code along which slivers of type t are the symbols
-	k, n := code.K(), e.p.N()
 	s, err := e.p.SymbolSize(md.UnencodedLength)
 	if err != nil {
 		return nil, err
 	}
+	seen := make([]bool, e.p.N())
+	use, err := e.pickSlivers(md, slivers, seen)
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.decodeMatrix(t, use, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkDecoded(md, check, t, out, s, seen); err != nil {
+		return nil, err
+	}
+	return out[:md.UnencodedLength], nil
+}
+
+// pickSlivers checks that the slivers are all of the first one's type and
+// each has the shape md gives it, and picks the first k of distinct indices,
+// k being the number of slivers of that type a decode needs. It marks the
+// indices picked in seen (n entries, all false on entry), which the Default
+// consistency check then need not re-derive.
+func (e *Encoder) pickSlivers(md *blob.MetadataWithID, slivers []Sliver, seen []bool) ([]*Sliver, error) {
+	t := slivers[0].Type
+	k := e.code(t.Orthogonal()).K() // the code along which slivers of type t are the symbols
 	use := make([]*Sliver, 0, k)
-	seen := make([]bool, n)
 	for i := range slivers {
 		sl := &slivers[i]
 		if sl.Type != t {
@@ -69,42 +90,25 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 	if len(use) < k {
 		return nil, fmt.Errorf("%w: %d %s slivers of %d needed", ErrNotEnoughSymbols, len(use), t, k)
 	}
+	return use, nil
+}
 
-	// Each sliver is one shard of the code and its symbols are the codewords,
-	// so the slivers are decoded in batches of symbol positions, in parallel,
-	// straight into the message matrix.
+// decodeMatrix rebuilds the message matrix (k_p × k_s symbols of s bytes,
+// row-major) from the k slivers of type t in use. Each sliver is one shard
+// of the orthogonal code and its symbols are the codewords, so the slivers
+// are decoded in batches of symbol positions, in parallel, straight into
+// the matrix.
+func (e *Encoder) decodeMatrix(t blob.SliverType, use []*Sliver, s int) ([]byte, error) {
 	kp, ks := e.p.PrimarySymbols(), e.p.SecondarySymbols()
+	d := sliverDecoder{code: e.code(t.Orthogonal()), lay: newSymLayout(s), t: t, use: use,
+		n: e.p.N(), ks: ks, out: make([]byte, kp*ks*s)}
 	per := e.code(t).K() // symbols per sliver
-	out := make([]byte, kp*ks*s)
-	lay := newSymLayout(s)
 	arenas := e.getArenas()
 	defer e.putArenas(arenas)
 	errs := make([]error, e.workers)
-	parallelFor(e.workers, per, batch(per, e.workers, lay.stride), func(w, c0, c1 int) {
-		a := arenas[w]
-		cnt := c1 - c0
-		sh := a.shardSet(len(use)+k, lay.packedLen(cnt))
-		shards := make([][]byte, n)
-		for o := range k { // room for missing originals, reused by ReconstructData
-			shards[o] = sh[len(use)+o][:0]
-		}
-		for i, sl := range use {
-			lay.packMany(sh[i], 0, sl.Data[c0*s:c1*s], cnt)
-			shards[sl.Index] = sh[i]
-		}
-		if err := code.ReconstructData(shards); err != nil {
+	parallelFor(e.workers, per, batch(per, e.workers, d.lay.stride), func(w, c0, c1 int) {
+		if err := d.positions(arenas[w], c0, c1); err != nil {
 			errs[w] = err
-			return
-		}
-		// Originals: rows 0..k_p-1 (primary) or columns 0..k_s-1 (secondary).
-		for o := range k {
-			if t == blob.Primary { // row o, columns c0..c1
-				lay.unpackMany(out[(o*ks+c0)*s:(o*ks+c1)*s], shards[o], 0, cnt)
-				continue
-			}
-			for c := c0; c < c1; c++ { // column o, row c
-				lay.unpack(out[(c*ks+o)*s:(c*ks+o+1)*s], shards[o], c-c0)
-			}
 		}
 	})
 	for _, err := range errs {
@@ -112,24 +116,70 @@ func (e *Encoder) Decode(md *blob.MetadataWithID, slivers []Sliver, check Consis
 			return nil, err
 		}
 	}
-	blobBytes := out[:md.UnencodedLength]
+	return d.out, nil
+}
 
-	switch check {
-	case ConsistencySkip:
-	case ConsistencyStrict:
-		got, err := e.Metadata(blobBytes)
-		if err != nil {
-			return nil, err
+// sliverDecoder is the shared, read-only state of one decodeMatrix; its
+// workers write disjoint parts of out.
+type sliverDecoder struct {
+	code *rs.Code // the code along which the slivers are the symbols
+	lay  symLayout
+	t    blob.SliverType
+	use  []*Sliver // k slivers of distinct indices
+	n    int
+	ks   int
+	out  []byte // the message matrix
+}
+
+// positions decodes symbol positions c0..c1-1 of the slivers in a's
+// buffers: it packs those symbols of every sliver into one shard each,
+// rebuilds the k original shards and unpacks them into the matrix.
+func (d *sliverDecoder) positions(a *arena, c0, c1 int) error {
+	code, lay, use, out := d.code, d.lay, d.use, d.out
+	k, n, ks, s := code.K(), d.n, d.ks, lay.s
+	cnt := c1 - c0
+	sh := a.shardSet(len(use)+k, lay.packedLen(cnt))
+	shards := make([][]byte, n)
+	for o := range k { // room for missing originals, reused by ReconstructData
+		shards[o] = sh[len(use)+o][:0]
+	}
+	for i, sl := range use {
+		lay.packMany(sh[i], 0, sl.Data[c0*s:c1*s], cnt)
+		shards[sl.Index] = sh[i]
+	}
+	if err := code.ReconstructData(shards); err != nil {
+		return err
+	}
+	// Originals: rows 0..k_p-1 (primary) or columns 0..k_s-1 (secondary).
+	for o := range k {
+		if d.t == blob.Primary { // row o, columns c0..c1
+			lay.unpackMany(out[(o*ks+c0)*s:(o*ks+c1)*s], shards[o], 0, cnt)
+			continue
 		}
-		if got.ID != md.ID {
-			return nil, fmt.Errorf("%w: re-encoding gives blob ID %v, want %v", ErrInconsistent, got.ID, md.ID)
-		}
-	default:
-		if err := e.checkSystematic(md, t, out, s, seen); err != nil {
-			return nil, err
+		for c := c0; c < c1; c++ { // column o, row c
+			lay.unpack(out[(c*ks+o)*s:(c*ks+o+1)*s], shards[o], c-c0)
 		}
 	}
-	return blobBytes, nil
+	return nil
+}
+
+// checkDecoded applies the consistency check to a decoded message matrix of
+// symbols of s bytes, decoded from the slivers of type t marked in supplied.
+func (e *Encoder) checkDecoded(md *blob.MetadataWithID, check Consistency, t blob.SliverType, matrix []byte, s int, supplied []bool) error {
+	switch check {
+	case ConsistencySkip:
+		return nil
+	case ConsistencyStrict:
+		got, err := e.Metadata(matrix[:md.UnencodedLength])
+		if err != nil {
+			return err
+		}
+		if got.ID != md.ID {
+			return fmt.Errorf("%w: re-encoding gives blob ID %v, want %v", ErrInconsistent, got.ID, md.ID)
+		}
+		return nil
+	}
+	return e.checkSystematic(md, t, matrix, s, supplied)
 }
 
 // checkSystematic re-derives the systematic slivers of axis t (rows 0..k_p-1

@@ -239,22 +239,9 @@ func (st *streamEncode) columns(arenas []*arena) error {
 		c0 := ks + (k-sysBlocks)*cb
 		return c0, min(n, c0+cb)
 	}
-	rowLen := int64(ks * s)
 	read := func(k int, in []byte) error {
 		c0, c1 := bounds(k)
-		cnt := c1 - c0
-		if c0 < ks {
-			w := cnt * s
-			for r := range kp {
-				if err := x.readBlob(in[r*w:(r+1)*w], int64(r)*rowLen+int64(c0*s)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		w := kp * s
-		_, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w))
-		return err
+		return x.readColumnBlock(in, c0, c1)
 	}
 	kn := kernel{e: st.e, lay: st.lay, n: n, kp: kp, ks: ks, s: s, leaves: st.leaves, pairHashes: st.pairHashes}
 	// out holds the parity rows of systematic columns, row-major in the block.
@@ -282,20 +269,51 @@ func (st *streamEncode) columns(arenas []*arena) error {
 		if c0 >= ks || st.metadataOnly {
 			return nil
 		}
-		cnt := c1 - c0
-		for j := range n - kp {
-			off := x.secBytes + int64(j)*rowLen + int64(c0*s)
-			if _, err := st.scratch.WriteAt(out[j*cnt*s:(j+1)*cnt*s], off); err != nil {
-				return fmt.Errorf("redstuff: writing scratch: %w", err)
-			}
-		}
-		return nil
+		return st.spillParityRows(out, c0, c1)
 	}
 	outLen := 0
 	if !st.metadataOnly {
 		outLen = (n - kp) * min(cb, ks) * s
 	}
 	return st.e.pipeline(blocks, kp*cb*s, outLen, read, compute, write)
+}
+
+// readColumnBlock reads columns c0..c1-1 into in for the column pass. A
+// block of systematic columns comes from the blob with one read per row
+// (row-major in in); a block of parity columns is one read of the spilled
+// secondary slivers (column-major).
+func (x *Stream) readColumnBlock(in []byte, c0, c1 int) error {
+	kp, ks, s := x.kp, x.ks, x.s
+	cnt := c1 - c0
+	if c0 < ks {
+		rowLen := int64(ks * s)
+		w := cnt * s
+		for r := range kp {
+			if err := x.readBlob(in[r*w:(r+1)*w], int64(r)*rowLen+int64(c0*s)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w := kp * s
+	_, err := readFull(x.scratch, in[:cnt*w], int64(c0-ks)*int64(w))
+	return err
+}
+
+// spillParityRows writes the parity-row symbols of systematic columns
+// c0..c1-1, which out holds row-major, into the primary slivers k_p..n-1
+// of the scratch space.
+func (st *streamEncode) spillParityRows(out []byte, c0, c1 int) error {
+	x := st.x
+	s, cnt := x.s, c1-c0
+	rowLen := int64(x.ks * s)
+	for j := range x.n - x.kp {
+		off := x.secBytes + int64(j)*rowLen + int64(c0*s)
+		if _, err := st.scratch.WriteAt(out[j*cnt*s:(j+1)*cnt*s], off); err != nil {
+			return fmt.Errorf("redstuff: writing scratch: %w", err)
+		}
+	}
+	return nil
 }
 
 // pipeline runs blocks 0..count-1 through read, compute and write with two
@@ -305,87 +323,116 @@ func (st *streamEncode) columns(arenas []*arena) error {
 // has completed when it returns; the first error stops it.
 func (e *Encoder) pipeline(count, inLen, outLen int, read func(k int, in []byte) error,
 	compute func(k int, in, out []byte), write func(k int, out []byte) error) error {
-	type block struct {
-		k   int
-		buf []byte
-		err error
+	p := &blockPipe{
+		inFree: make(chan []byte, 2), outFree: make(chan []byte, 2),
+		stop: make(chan struct{}), reads: make(chan pipeBlock),
+		writes: make(chan pipeBlock, 1), written: make(chan error, 1),
 	}
-	inFree, outFree := make(chan []byte, 2), make(chan []byte, 2)
 	for range 2 {
-		inFree <- e.getBlock(inLen)
-		outFree <- e.getBlock(outLen)
+		p.inFree <- e.getBlock(inLen)
+		p.outFree <- e.getBlock(outLen)
 	}
-	stop := make(chan struct{})
-	reads := make(chan block)
-	go func() {
-		defer close(reads)
-		for k := range count {
-			var in []byte
-			select {
-			case in = <-inFree:
-			case <-stop:
-				return
-			}
-			err := read(k, in)
-			select {
-			case reads <- block{k, in, err}:
-			case <-stop:
-				inFree <- in
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	writes := make(chan block, 1)
-	written := make(chan error, 1)
-	var failed atomic.Bool
-	go func() {
-		var first error
-		for b := range writes {
-			if first == nil {
-				if first = write(b.k, b.buf); first != nil {
-					failed.Store(true)
-				}
-			}
-			outFree <- b.buf
-		}
-		written <- first
-	}()
-	var err error
-	for range count {
-		if failed.Load() {
-			break
-		}
-		r, ok := <-reads
-		if !ok {
-			break
-		}
-		if r.err != nil {
-			err = r.err
-			inFree <- r.buf
-			break
-		}
-		out := <-outFree
-		compute(r.k, r.buf, out)
-		inFree <- r.buf
-		writes <- block{k: r.k, buf: out}
-	}
-	close(stop)
-	close(writes)
-	if werr := <-written; err == nil {
+	go p.readAhead(count, read)
+	go p.writeBehind(write)
+	err := p.computeAll(count, compute)
+	close(p.stop)
+	close(p.writes)
+	if werr := <-p.written; err == nil {
 		err = werr
 	}
 	// Buffers go back to the pool only once nothing uses them.
-	for b := range reads {
-		inFree <- b.buf
+	for b := range p.reads {
+		p.inFree <- b.buf
 	}
 	for range 2 {
-		e.putBlock(<-inFree)
-		e.putBlock(<-outFree)
+		e.putBlock(<-p.inFree)
+		e.putBlock(<-p.outFree)
 	}
 	return err
+}
+
+// pipeBlock is one block on its way through a pipeline: its index, its
+// buffer, and the error of reading it.
+type pipeBlock struct {
+	k   int
+	buf []byte
+	err error
+}
+
+// blockPipe is the state one pipeline shares between its reader and
+// writer goroutines and its compute loop.
+type blockPipe struct {
+	inFree, outFree chan []byte    // idle buffers, two of each kind in all
+	stop            chan struct{}  // closed when the compute loop is done
+	reads           chan pipeBlock // blocks read, in order; closed by the reader
+	writes          chan pipeBlock // blocks computed, in order; closed by pipeline
+	written         chan error     // the writer's first error, once writes is drained
+	failed          atomic.Bool    // a write has failed: compute no more blocks
+}
+
+// readAhead reads blocks 0..count-1 into idle input buffers and hands them
+// on in order, until a read fails (that block, with its error, is the last
+// one handed on) or stop is closed. It closes reads when it returns.
+func (p *blockPipe) readAhead(count int, read func(k int, in []byte) error) {
+	defer close(p.reads)
+	for k := range count {
+		var in []byte
+		select {
+		case in = <-p.inFree:
+		case <-p.stop:
+			return
+		}
+		err := read(k, in)
+		select {
+		case p.reads <- pipeBlock{k, in, err}:
+		case <-p.stop:
+			p.inFree <- in
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// writeBehind writes the computed blocks in order until writes is closed,
+// returning every buffer to outFree. After the first failed write it sets
+// failed and only drains the rest; the first error goes to written.
+func (p *blockPipe) writeBehind(write func(k int, out []byte) error) {
+	var first error
+	for b := range p.writes {
+		if first == nil {
+			if first = write(b.k, b.buf); first != nil {
+				p.failed.Store(true)
+			}
+		}
+		p.outFree <- b.buf
+	}
+	p.written <- first
+}
+
+// computeAll computes the blocks as they are read and passes them to the
+// writer, stopping at the first read error (which it returns), a failed
+// write, or the end of the reads.
+func (p *blockPipe) computeAll(count int, compute func(k int, in, out []byte)) error {
+	for range count {
+		if p.failed.Load() {
+			return nil
+		}
+		r, ok := <-p.reads
+		if !ok {
+			return nil
+		}
+		if r.err != nil {
+			p.inFree <- r.buf
+			return r.err
+		}
+		out := <-p.outFree
+		compute(r.k, r.buf, out)
+		p.inFree <- r.buf
+		p.writes <- pipeBlock{k: r.k, buf: out}
+	}
+	return nil
 }
 
 // getBlock returns a block buffer of n bytes (reused across encodes: fresh

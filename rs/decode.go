@@ -55,25 +55,9 @@ func (c *Code) domain() (n, end int) {
 // be consistent (a decoder cannot tell a wrong shard from a right one:
 // callers authenticate the result). Missing recovery shards stay missing.
 func (c *Code) ReconstructData(shards [][]byte) error {
-	if len(shards) != c.k+c.r {
-		return fmt.Errorf("%w: %d shards, want %d", ErrShardCount, len(shards), c.k+c.r)
-	}
-	l, present := -1, 0
-	for _, s := range shards {
-		if len(s) == 0 {
-			continue
-		}
-		if l >= 0 && len(s) != l {
-			return fmt.Errorf("%w: shards differ in length", ErrShardSize)
-		}
-		l = len(s)
-		present++
-	}
-	if present < c.k {
-		return fmt.Errorf("%w: %d of %d needed", ErrTooFewShards, present, c.k)
-	}
-	if l%blockSize != 0 {
-		return fmt.Errorf("%w: packed shards must be a multiple of %d bytes, got %d", ErrShardSize, blockSize, l)
+	l, err := c.checkShards(shards)
+	if err != nil {
+		return err
 	}
 	var missing []int
 	for i := range c.k {
@@ -84,6 +68,10 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	present := make([]bool, len(shards)) // the shards supplied, marked before the missing originals get room
+	for i, s := range shards {
+		present[i] = len(s) > 0
+	}
 	for _, i := range missing {
 		if cap(shards[i]) >= l {
 			shards[i] = shards[i][:l]
@@ -92,14 +80,44 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 			shards[i] = make([]byte, l)
 		}
 	}
-	present2 := make([]bool, len(shards))
-	for i, s := range shards {
-		present2[i] = len(s) > 0
-	}
-	for _, i := range missing {
-		present2[i] = false
-	}
+	loc := c.locatorLogs(present)
+	c.recoverOriginals(shards, present, missing, loc, l)
+	return nil
+}
 
+// checkShards checks the shards given to ReconstructData (the count, at
+// least k present, all present ones of one length, a multiple of the
+// packed block) and returns the length of the present shards.
+func (c *Code) checkShards(shards [][]byte) (int, error) {
+	if len(shards) != c.k+c.r {
+		return 0, fmt.Errorf("%w: %d shards, want %d", ErrShardCount, len(shards), c.k+c.r)
+	}
+	l, present := -1, 0
+	for _, s := range shards {
+		if len(s) == 0 {
+			continue
+		}
+		if l >= 0 && len(s) != l {
+			return 0, fmt.Errorf("%w: shards differ in length", ErrShardSize)
+		}
+		l = len(s)
+		present++
+	}
+	if present < c.k {
+		return 0, fmt.Errorf("%w: %d of %d needed", ErrTooFewShards, present, c.k)
+	}
+	if l%blockSize != 0 {
+		return 0, fmt.Errorf("%w: packed shards must be a multiple of %d bytes, got %d", ErrShardSize, blockSize, l)
+	}
+	return l, nil
+}
+
+// locatorLogs returns the error locator logarithms (errorLocatorLogs) of
+// the points of the decoding domain whose values are unknown: those of the
+// shards not marked in present, and the points that carry no data (the
+// truncated values of the high-rate code, or the points past the recovery
+// shards of the low-rate one).
+func (c *Code) locatorLogs(present []bool) []uint16 {
 	n, end := c.domain()
 	erased := make([]bool, n)
 	if c.high {
@@ -111,14 +129,21 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 			erased[p] = true
 		}
 	}
-	for s := range shards {
-		if !present2[s] {
+	for s, ok := range present {
+		if !ok {
 			erased[c.position(s)] = true
 		}
 	}
-	loc := errorLocatorLogs(erased)
-	outEnd := c.position(missing[len(missing)-1]) + 1
+	return errorLocatorLogs(erased)
+}
 
+// recoverOriginals computes the missing originals (already l bytes long)
+// from the present shards, given the error locator logarithms loc, one
+// segment of every shard at a time so that the work buffer stays
+// cache-sized.
+func (c *Code) recoverOriginals(shards [][]byte, present []bool, missing []int, loc []uint16, l int) {
+	n, end := c.domain()
+	outEnd := c.position(missing[len(missing)-1]) + 1
 	seg := segmentBytes(l, n)
 	work := getSlab(&c.decPool, n)
 	defer c.decPool.Put(work)
@@ -127,7 +152,7 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 		v := work.at(n, w)
 		clear(v)
 		for s := range shards {
-			if present2[s] {
+			if present[s] {
 				p := c.position(s)
 				kMul(v[p*w:(p+1)*w], shards[s][off:off+w], tableFor(loc[p]))
 			}
@@ -140,7 +165,6 @@ func (c *Code) ReconstructData(shards [][]byte) error {
 			kMul(shards[i][off:off+w], v[p*w:(p+1)*w], tableFor(negLog(loc[p])))
 		}
 	}
-	return nil
 }
 
 func negLog(l uint16) uint16 {

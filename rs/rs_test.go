@@ -194,6 +194,39 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkReconstructData: the originals rebuilt from the last k shards
+// (as many recovery shards as possible), in the packed layout.
+func BenchmarkReconstructData(b *testing.B) {
+	for _, sh := range [][3]int{{334, 666, 64 << 10}, {667, 333, 64 << 10}} {
+		b.Run(fmt.Sprintf("k%d_r%d_%dKiB", sh[0], sh[1], sh[2]>>10), func(b *testing.B) {
+			k, r, size := sh[0], sh[1], sh[2]
+			c, _ := New(k, r)
+			orig := randShards(rand.New(rand.NewPCG(1, 1)), k, size)
+			rec := randShards(rand.New(rand.NewPCG(1, 1)), r, size)
+			c.Encode(orig, rec)
+			all := append(append([][]byte{}, orig...), rec...)
+			shards := make([][]byte, k+r)
+			b.SetBytes(int64(k * size))
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range shards {
+					switch {
+					case i >= r: // one of the last k shards
+						shards[i] = all[i]
+					case i < k: // a missing original: its memory is reused
+						shards[i] = orig[i][:0]
+					default:
+						shards[i] = nil
+					}
+				}
+				if err := c.ReconstructData(shards); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // FuzzReconstruct: any shape, shard size, data and erasure pattern with at
 // least k shards left decodes to the originals.
 func FuzzReconstruct(f *testing.F) {

@@ -64,6 +64,7 @@ func (a *App) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.
 
 var errBadPath = errors.New("unknown query path")
 
+// query answers a query path (see Query) from the committed state at height.
 func (a *App) query(path string, height int64) ([]byte, error) {
 	u, err := url.Parse(path)
 	if err != nil {
@@ -80,48 +81,15 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 	case len(parts) == 2 && parts[0] == "committee":
 		return a.queryCommittee(sys, parts[1])
 	case len(parts) == 2 && parts[0] == "account":
-		addr, err := ids.ParseAddress(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		b, err := a.Get(chain.KeyAccount(addr))
-		if b == nil && err == nil {
-			b = (&chain.Account{}).Marshal()
-		}
-		return b, err
+		return a.queryAccount(parts[1])
 	case len(parts) == 3 && parts[0] == "account" && parts[2] == "pending":
-		addr, err := ids.ParseAddress(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		a.mempool.Lock()
-		n := a.mempool.inFlight[addr]
-		a.mempool.Unlock()
-		return bcs.AppendU64(nil, n), nil
+		return a.queryPending(parts[1])
 	case len(parts) == 2 && parts[0] == "object":
-		id, err := ids.ParseObjectID(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		b, err := a.Get(chain.KeyObject(id))
-		if b == nil && err == nil {
-			return nil, fmt.Errorf("%w: object %s", errNotFound, id)
-		}
-		return b, err
+		return a.queryObject(parts[1])
 	case len(parts) == 3 && parts[0] == "blobs" && parts[1] == "owner":
-		addr, err := ids.ParseAddress(parts[2])
-		if err != nil {
-			return nil, err
-		}
-		objs, err := a.ownedObjects(addr, chain.KindBlob)
-		return chain.MarshalObjects(objs), err
+		return a.queryOwned(parts[2], chain.KindBlob)
 	case len(parts) == 3 && parts[0] == "storage" && parts[1] == "owner":
-		addr, err := ids.ParseAddress(parts[2])
-		if err != nil {
-			return nil, err
-		}
-		objs, err := a.ownedObjects(addr, chain.KindStorage)
-		return chain.MarshalObjects(objs), err
+		return a.queryOwned(parts[2], chain.KindStorage)
 	case len(parts) == 3 && parts[0] == "blobs" && parts[1] == "id":
 		id, err := blob.ParseID(parts[2])
 		if err != nil {
@@ -129,26 +97,79 @@ func (a *App) query(path string, height int64) ([]byte, error) {
 		}
 		return a.blobStatus(id)
 	case len(parts) == 1 && parts[0] == "pools":
-		var objs []*chain.Object
-		for _, id := range sys.Pools {
-			o, err := chain.LoadObject(a, id)
-			if err != nil {
-				return nil, err
-			}
-			objs = append(objs, o)
-		}
-		return chain.MarshalObjects(objs), nil
+		return a.queryPools(sys)
 	case len(parts) == 2 && parts[0] == "staked":
-		addr, err := ids.ParseAddress(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		objs, err := a.ownedObjects(addr, chain.KindStakedWal)
-		return chain.MarshalObjects(objs), err
+		return a.queryOwned(parts[1], chain.KindStakedWal)
 	case len(parts) == 1 && parts[0] == "events":
 		return a.queryEvents(u.Query(), height)
 	}
 	return nil, fmt.Errorf("%w: %q", errBadPath, path)
+}
+
+// queryAccount answers /account/{address}: the account, or the zero
+// Account if the address has never been written (every address exists).
+func (a *App) queryAccount(address string) ([]byte, error) {
+	addr, err := ids.ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	b, err := a.Get(chain.KeyAccount(addr))
+	if b == nil && err == nil {
+		b = (&chain.Account{}).Marshal()
+	}
+	return b, err
+}
+
+// queryPending answers /account/{address}/pending: the number of the
+// account's transactions in the mempool, which is not committed state but
+// what a sender needs to pick its next sequence.
+func (a *App) queryPending(address string) ([]byte, error) {
+	addr, err := ids.ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	a.mempool.Lock()
+	n := a.mempool.inFlight[addr]
+	a.mempool.Unlock()
+	return bcs.AppendU64(nil, n), nil
+}
+
+// queryObject answers /object/{id}; an object that does not exist is
+// errNotFound.
+func (a *App) queryObject(objectID string) ([]byte, error) {
+	id, err := ids.ParseObjectID(objectID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := a.Get(chain.KeyObject(id))
+	if b == nil && err == nil {
+		return nil, fmt.Errorf("%w: object %s", errNotFound, id)
+	}
+	return b, err
+}
+
+// queryOwned answers the routes that list the objects of one kind owned
+// by an address (/blobs/owner, /storage/owner, /staked).
+func (a *App) queryOwned(address string, kind chain.Kind) ([]byte, error) {
+	addr, err := ids.ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := a.ownedObjects(addr, kind)
+	return chain.MarshalObjects(objs), err
+}
+
+// queryPools answers /pools: the staking pool objects of sys, in its order.
+func (a *App) queryPools(sys *chain.System) ([]byte, error) {
+	var objs []*chain.Object
+	for _, id := range sys.Pools {
+		o, err := chain.LoadObject(a, id)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	}
+	return chain.MarshalObjects(objs), nil
 }
 
 func (a *App) queryCommittee(sys *chain.System, which string) ([]byte, error) {

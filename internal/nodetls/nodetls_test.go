@@ -1,6 +1,7 @@
 package nodetls
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -151,5 +152,44 @@ func TestCompressedKey(t *testing.T) {
 	k384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if _, err := CompressedKey(&k384.PublicKey); err == nil {
 		t.Fatal("a P-384 key was compressed")
+	}
+}
+
+func TestPinsTransport(t *testing.T) {
+	node, other := newKey(t), newKey(t)
+	cert, err := SelfSigned(node, "127.0.0.1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, cert)
+	addr := url[len("https://"):]
+	pins := NewPins()
+	c := &http.Client{Transport: pins.Transport(nil), Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
+	fetch := func() error {
+		resp, err := c.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	if err := fetch(); err == nil {
+		t.Fatal("an unpinned self-signed node was trusted")
+	}
+	pins.Set(addr, compressed(t, other))
+	if err := fetch(); !errors.Is(err, ErrKeyMismatch) {
+		t.Fatalf("a node presenting another key: %v", err)
+	}
+	pins.Set(addr, compressed(t, node))
+	if err := fetch(); err != nil {
+		t.Fatalf("the pinned node: %v", err)
+	}
+	if got := pins.Key(addr); !bytes.Equal(got, compressed(t, node)) {
+		t.Fatalf("Key = %x", got)
+	}
+	pins.Set(addr, nil)
+	if pins.Key(addr) != nil {
+		t.Fatal("an empty key did not remove the pin")
 	}
 }

@@ -46,7 +46,7 @@ func (w *chainWatcher) poll(ctx context.Context) {
 		return
 	}
 	w.progress.chainHeight.Store(sys.Height)
-	w.metrics.eventLag.Set(float64(sys.Height) - float64(w.progress.cursorH.Load()))
+	w.metrics.eventLag.Set(float64(w.progress.lag()))
 	if v := w.view.System(); v == nil || v.Epoch != sys.Epoch || v.State != sys.State {
 		if err := w.view.refresh(ctx, w.chain); err != nil && ctx.Err() == nil {
 			w.log.Warn("refreshing the committees", "err", err)

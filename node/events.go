@@ -31,14 +31,29 @@ const (
 	eventRetryMax = 5 * time.Second
 )
 
+// defaultEventPoll is how long the follower waits after a page without
+// events when the chain configuration sets no poll interval (chainclient's
+// default, which the node's chain client uses then too).
+const defaultEventPoll = 100 * time.Millisecond
+
 // follower is the chain event follower. It hands every chain event after
 // the cursor in the store to its handler, in order: blob events here,
 // epoch events to epochs. Each event's effects are committed together with
 // its cursor, so a crash neither loses nor repeats an effect; an event that
 // cannot be handled (the chain or the store failing) is retried.
+//
+// It reads the events page by page (/events?after=cursor) rather than
+// through a chainclient.Subscription, because a page also says up to which
+// height it is complete (chain.EventPage.Through): once every event of a
+// page is handled, the node has processed the chain up to that height, in
+// blocks with events or without. That height, not the height of the last
+// event, is what the lag metric and the health answer compare with the
+// chain's height, so that an idle chain does not look like a node falling
+// behind.
 type follower struct {
 	log       *slog.Logger
 	clock     clock.Clock
+	poll      time.Duration // wait after a page without events
 	store     *store.Store
 	chain     *chainclient.Client
 	view      *view
@@ -52,8 +67,13 @@ type follower struct {
 	metrics   *metrics
 }
 
-func newFollower(p *parts, u uploads, gc *collector, e *epochs) *follower {
-	return &follower{log: p.log, clock: p.clock, store: p.store, chain: p.chain, view: p.view, locks: p.locks,
+// newFollower makes the follower; poll is the chain configuration's poll
+// interval (0: defaultEventPoll).
+func newFollower(p *parts, poll time.Duration, u uploads, gc *collector, e *epochs) *follower {
+	if poll <= 0 {
+		poll = defaultEventPoll
+	}
+	return &follower{log: p.log, clock: p.clock, poll: poll, store: p.store, chain: p.chain, view: p.view, locks: p.locks,
 		blocklist: p.blocklist, uploads: u, gc: gc, epochs: e, wake: p.wake, progress: p.progress, metrics: p.metrics}
 }
 
@@ -64,10 +84,13 @@ func (f *follower) run(ctx context.Context) error {
 		return fmt.Errorf("node: event cursor: %w", err)
 	}
 	f.progress.cursorH.Store(cursor.Height)
-	sub := f.chain.Subscribe(cursor)
+	f.progress.handledEventAt(cursor.Height)
 	backoff := eventRetryMin
 	for {
-		ev, err := sub.Next(ctx)
+		page, err := f.chain.Events(ctx, cursor, chain.MaxEventsPerQuery)
+		if err == nil {
+			err = checkOrder(cursor, page.Events)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -77,16 +100,52 @@ func (f *follower) run(ctx context.Context) error {
 				return nil
 			}
 			backoff = min(2*backoff, eventRetryMax)
-			sub = f.chain.Subscribe(sub.Cursor())
 			continue
 		}
+		for _, ev := range page.Events {
+			backoff = eventRetryMin
+			if !f.handleUntilDone(ctx, ev, &backoff) {
+				return nil
+			}
+			cursor = ev.Cursor
+			f.progress.events.Add(1)
+			f.progress.cursorH.Store(ev.Cursor.Height)
+			f.progress.handledEventAt(ev.Cursor.Height)
+			f.metrics.events.WithLabelValues(ev.Event.Type).Inc()
+		}
 		backoff = eventRetryMin
-		if !f.handleUntilDone(ctx, ev, &backoff) {
+		// Every event up to the page's height is handled now.
+		f.progress.processedThrough(page.Through)
+		f.metrics.eventLag.Set(float64(f.progress.lag()))
+		if len(page.Events) == 0 && !sleepWall(ctx, f.poll) {
 			return nil
 		}
-		f.progress.events.Add(1)
-		f.progress.cursorH.Store(ev.Cursor.Height)
-		f.metrics.events.WithLabelValues(ev.Event.Type).Inc()
+	}
+}
+
+// checkOrder fails if a page's events do not all follow the cursor, in
+// order.
+func checkOrder(cursor chain.Cursor, events []chain.EventRecord) error {
+	for _, ev := range events {
+		if !cursor.Less(ev.Cursor) && cursor != (chain.Cursor{}) {
+			return fmt.Errorf("node: chain event %s out of order after %s", ev.Cursor, cursor)
+		}
+		cursor = ev.Cursor
+	}
+	return nil
+}
+
+// sleepWall waits d of wall time, as a chainclient.Subscription waits
+// between polls (the injected clock paces retries, not the chain's
+// blocks); it reports false if ctx ended first.
+func sleepWall(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -8,8 +8,9 @@ import (
 	"github.com/walrus-go/walrus/store"
 )
 
-// catchUpBlocks is how far behind the chain the node may be before it
-// reports RecoveryCatchUp.
+// catchUpBlocks is how many blocks of the chain the event follower may
+// not have processed yet (see progress.lag) before the node reports
+// RecoveryCatchUp.
 const catchUpBlocks = 20
 
 // health answers /v1/health (nodeapi.HealthSource) from the committee
@@ -39,7 +40,7 @@ func (hs *health) Health(detailed bool) nodeapi.HealthInfo {
 	switch {
 	case len(owned) == 0:
 		h.NodeStatus = nodeapi.NodeStatusStandby
-	case chainH > cursor+catchUpBlocks:
+	case hs.progress.lag() > catchUpBlocks:
 		h.NodeStatus = nodeapi.NodeStatusRecoveryCatchUp
 	case backlog > 0:
 		h.NodeStatus = nodeapi.NodeStatusRecoveryInProgress

@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		syncFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "walrus_node_sync_failures_total",
 			Help: "Blob recovery attempts that failed and will be retried."}),
 		eventLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "walrus_node_event_lag_blocks",
-			Help: "Blocks between the chain's height and the last event the node handled."}),
+			Help: "Blocks of the chain whose events the node has not all handled yet: the chain's height less the height up to which it has handled every event."}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "walrus_node_events_total",
 			Help: "Chain events handled, by type."}, []string{"type"}),
 		corrupt: prometheus.NewCounter(prometheus.CounterOpts{Name: "walrus_node_corrupt_values_total",

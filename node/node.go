@@ -204,7 +204,7 @@ func (n *Node) build(reg prometheus.Registerer, opts Options) error {
 	n.epochs = newEpochs(p, signer, gc)
 	n.recoverer = newRecoverer(p, be, newInvalidator(p, n.keys.Protocol, signer), n.cfg.Recovery.MaxResponseBytes)
 	n.syncer = newSyncer(p, n.store, n.recoverer, n.cfg.Recovery, n.epochs.reportSynced)
-	n.follower = newFollower(p, n.api, gc, n.epochs)
+	n.follower = newFollower(p, n.cfg.Chain.PollInterval, n.api, gc, n.epochs)
 	n.chainWatcher = newChainWatcher(p, time.Second)
 	n.blocklistWatch = newBlocklistWatcher(p, gc, n.cfg.BlocklistReload)
 	n.listener = opts.Listener
@@ -409,9 +409,46 @@ func (s signal) wake() {
 }
 
 // progress is how far the node has followed the chain: the event follower
-// and the chain watcher write it, health reads it.
+// and the chain watcher write it, health and the lag metric read it.
 type progress struct {
-	events      atomic.Uint64 // events handled since start
-	cursorH     atomic.Uint64 // height of the last handled event
+	events  atomic.Uint64 // events handled since start
+	cursorH atomic.Uint64 // height of the last handled event
+	// processedH is the height up to which the follower has handled every
+	// event: the height through which the last events page it finished was
+	// complete (it moves on in blocks without events), or, while it works
+	// through a page, the height just below its last handled event's. It
+	// never goes back.
+	processedH  atomic.Uint64
 	chainHeight atomic.Uint64 // latest height seen
+}
+
+// processedThrough records that every event up to height h is handled.
+func (p *progress) processedThrough(h uint64) {
+	for {
+		old := p.processedH.Load()
+		if h <= old || p.processedH.CompareAndSwap(old, h) {
+			return
+		}
+	}
+}
+
+// handledEventAt records that the follower handled an event at height h,
+// in cursor order: every event of the blocks below h is handled too (the
+// events of block h after it may not be).
+func (p *progress) handledEventAt(h uint64) {
+	if h > 0 {
+		p.processedThrough(h - 1)
+	}
+}
+
+// lag is how many blocks of the chain the follower has not processed yet:
+// the chain's height as last seen less the height up to which every event
+// is handled (0 when the follower has seen a later height than the chain
+// watcher).
+func (p *progress) lag() uint64 {
+	chainH, done := p.chainHeight.Load(), p.processedH.Load()
+	if chainH <= done {
+		return 0
+	}
+	return chainH - done
 }

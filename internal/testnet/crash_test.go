@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if cfg := os.Getenv(nodeConfigEnv); cfg != "" {
 		os.Exit(cli.Run([]string{"run", "--config", cfg, "--log-level", "debug"}, os.Stdout, os.Stderr))
 	}
+	if dir := os.Getenv(networkDirEnv); dir != "" {
+		os.Exit(runNetworkProcess(dir))
+	}
 	os.Exit(m.Run())
 }
 

@@ -126,7 +126,11 @@ type nodeSlot struct {
 	dir        string
 	configPath string
 	address    string
-	listener   net.Listener // bound before genesis, handed to the first start
+	// listener holds the address of a new network's node from before the
+	// genesis names it until the node's first start (or, for an external
+	// node, until New returns). A resumed node's address is already fixed,
+	// so it has none: every start binds the address again.
+	listener net.Listener
 
 	mu struct {
 		sync.Mutex
@@ -180,10 +184,7 @@ func New(ctx context.Context, cfg Config) (*Network, error) {
 			return nil, err
 		}
 		if cfg.External[i] {
-			if s.listener != nil { // nil when resumed
-				s.listener.Close()
-				s.listener = nil
-			}
+			s.releaseListener() // the caller's process binds the address
 			continue
 		}
 		if err := n.StartNode(ctx, i); err != nil {
@@ -350,6 +351,14 @@ func (n *Network) StartNode(ctx context.Context, i int) error {
 	return nil
 }
 
+// releaseListener closes the listener held for the node, if any.
+func (s *nodeSlot) releaseListener() {
+	if s.listener != nil {
+		s.listener.Close()
+		s.listener = nil
+	}
+}
+
 // listenAgain binds a node's fixed address, retrying while the port is
 // still held by the previous instance.
 func listenAgain(ctx context.Context, address string) (net.Listener, error) {
@@ -457,9 +466,7 @@ func (n *Network) Close() error {
 	var errs []error
 	for i, s := range n.nodes {
 		errs = append(errs, n.StopNode(i))
-		if s.listener != nil {
-			s.listener.Close()
-		}
+		s.releaseListener()
 	}
 	if n.Client != nil {
 		n.Client.Close()

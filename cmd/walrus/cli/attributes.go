@@ -70,7 +70,7 @@ content-type) as HTTP headers.`,
 			return cmdenv.Do(cmd, e, cmdenv.NeedsWallet, func(ctx context.Context, s *cmdenv.Session) (setAttributesOutput, error) {
 				return setAttributesOutput{BlobObjectID: id, Set: len(attrs)}, s.Client.SetBlobAttributes(ctx, id, attrs)
 			}, func(w io.Writer, o setAttributesOutput) error {
-				_, err := fmt.Fprintf(w, "Success: %d attribute(s) set on blob %s\n", o.Set, o.BlobObjectID)
+				_, err := fmt.Fprintf(w, "Success: %s set on blob %s\n", cmdenv.Count(o.Set, "attribute", "attributes"), o.BlobObjectID)
 				return err
 			})
 		},

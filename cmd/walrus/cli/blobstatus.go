@@ -9,6 +9,7 @@ import (
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 )
 
 // blobStatusOutput is Walrus's BlobStatusOutput.
@@ -99,7 +100,7 @@ func describeStatus(st client.BlobStatus, expiry *time.Time) string {
 		}
 		return s
 	case client.BlobStatusDeletable:
-		return fmt.Sprintf("Status: deletable, %d blob objects (%d certified)", st.DeletableCounts.Total, st.DeletableCounts.Certified)
+		return fmt.Sprintf("Status: deletable, %s (%d certified)", cmdenv.Count(st.DeletableCounts.Total, "blob object", "blob objects"), st.DeletableCounts.Certified)
 	}
 	return "Status: nonexistent (no node knows this blob ID)"
 }

@@ -59,7 +59,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 					}
 				}
 			}
-			if len(idList) > 0 && !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Burn %d blob object(s)? Their data stays, but they can no longer be extended or deleted. [y/N] ", len(idList))) {
+			if len(idList) > 0 && !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Burn %s? Their data stays, but they can no longer be extended or deleted. [y/N] ", cmdenv.Count(len(idList), "blob object", "blob objects"))) {
 				e.Say("Aborted.")
 				return nil
 			}
@@ -72,7 +72,7 @@ deleted and no storage is refunded; the blobs can no longer be extended or delet
 				}
 				return e.PrintJSON(burnOutput{BurnedObjectIDs: idList})
 			}
-			fmt.Fprintf(e.Stdout, "Burned %d blob object(s).\n", len(idList))
+			fmt.Fprintf(e.Stdout, "Burned %s.\n", cmdenv.Count(len(idList), "blob object", "blob objects"))
 			return nil
 		},
 	}

@@ -41,7 +41,14 @@ func newDeleteCmd(e *env) *cobra.Command {
 		Long: `Deletes the wallet's deletable Blob objects of the given blob IDs (all of them), of the given
 files' blob IDs, or with the given object IDs. Each deletion returns its storage resource to the
 wallet, which later stores reuse. The data disappears once no other Blob object keeps the blob
-ID alive. Without --yes, asks for confirmation on a terminal.`,
+ID alive. Without --yes, asks for confirmation on a terminal.
+
+An identifier that names no Blob object of this wallet (a blob ID or file the wallet stores no
+deletable Blob of, an object ID that does not exist or belongs to another wallet) is reported
+as "No owned deletable blob found" (noBlobFound in --json) and is not an error: by blob ID and
+by object ID alike, as Walrus reports it. An error result, and exit code 1, is for what the
+wallet does own but cannot delete (an object ID of its own permanent Blob, or of an object that
+is not a Blob) and for transactions that fail.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(idList)+len(files)+len(objs) == 0 {
@@ -57,7 +64,7 @@ ID alive. Without --yes, asks for confirmation on a terminal.`,
 			if err != nil {
 				return err
 			}
-			if !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Delete the blobs of %d identifier(s)? [y/N] ", len(targets))) {
+			if !yes && !e.JSON && cmdenv.IsTerminal(e.Stdin) && !e.Confirm(fmt.Sprintf("Delete the blobs of %s? [y/N] ", cmdenv.Count(len(targets), "identifier", "identifiers"))) {
 				e.Say("Aborted.")
 				return nil
 			}
@@ -144,7 +151,9 @@ func deleteOne(ctx context.Context, c *client.Client, t blobIdentity, status boo
 		deleted, err = c.DeleteBlobID(ctx, *t.BlobID)
 	}
 	switch {
-	case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound):
+	case errors.Is(err, client.ErrBlobNotFound) || errors.Is(err, client.ErrObjectNotFound) || errors.Is(err, client.ErrNotOwner):
+		// Nothing of the wallet's is named: by blob ID, another wallet's
+		// Blob objects are not even seen; by object ID, the same.
 		o.NoBlobFound = true
 	case err != nil:
 		msg := err.Error()
@@ -175,7 +184,7 @@ func printDelete(e *env, o deleteOutput) {
 	case o.NoBlobFound:
 		fmt.Fprintf(e.Stdout, "No owned deletable blob found for %s.\n", what)
 	default:
-		fmt.Fprintf(e.Stdout, "Deleted %d blob object(s) of %s:\n", len(o.DeletedBlobs), what)
+		fmt.Fprintf(e.Stdout, "Deleted %s of %s:\n", cmdenv.Count(len(o.DeletedBlobs), "blob object", "blob objects"), what)
 		for _, b := range o.DeletedBlobs {
 			fmt.Fprintf(e.Stdout, "  %s (blob ID %s)\n", b.ID, b.BlobID)
 		}

@@ -46,7 +46,7 @@ func newExtendCmd(e *env) *cobra.Command {
 				end, err = s.Client.Extend(ctx, id, epochs, shared)
 				return extendOutput{EpochsExtended: epochs}, err
 			}, func(w io.Writer, o extendOutput) error {
-				_, err := fmt.Fprintf(w, "Success: blob %s extended by %d epochs; expiry epoch (exclusive): %d\n", id, o.EpochsExtended, end)
+				_, err := fmt.Fprintf(w, "Success: blob %s extended by %s; expiry epoch (exclusive): %d\n", id, cmdenv.Count(o.EpochsExtended, "epoch", "epochs"), end)
 				return err
 			})
 		},

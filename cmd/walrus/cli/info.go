@@ -101,7 +101,7 @@ func printInfo(e *env, info *client.SystemInfo, what string) {
 		c := info.CommitteeInfo
 		fmt.Fprintf(w, "Committee\nShards: %d; primary/secondary source symbols: %d/%d\n", c.NShards, c.NPrimarySourceSymbols, c.NSecondarySourceSymbols)
 		for _, n := range c.StorageNodes {
-			fmt.Fprintf(w, "  %s\t%s\tnode ID %s\t%d shards\tstake %s\n", n.Name, n.NetworkAddress, n.NodeID, n.NShards, cmdenv.Frost(n.Stake))
+			fmt.Fprintf(w, "  %s\t%s\tnode ID %s\t%s\tstake %s\n", n.Name, n.NetworkAddress, n.NodeID, cmdenv.Count(n.NShards, "shard", "shards"), cmdenv.Frost(n.Stake))
 		}
 		fmt.Fprintln(w)
 	}

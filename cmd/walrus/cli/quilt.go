@@ -82,7 +82,9 @@ func newStoreQuiltCmd(e *env) *cobra.Command {
 		Long: `Stores files as one quilt blob: --paths FILE_OR_DIR… (directories recursively, each file's
 name is its identifier) and/or --blobs '{"path": "a.txt", "identifier": "id", "tags": {"k": "v"}}'….
 Identifiers must be unique. With --json prints Walrus's {blobStoreResult, storedQuiltBlobs}.
---dry-run prints the quilt's blob ID and its storage compared with storing each file alone.`,
+--dry-run prints the quilt's blob ID and its storage compared with storing each file alone.
+
+` + lifetimeHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			patches, err := quiltPatches(paths, blobs)
@@ -98,11 +100,7 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if dryRun {
 				return quiltDryRun(e, c, patches)
 			}
-			clk, err := c.EpochClock(cmd.Context())
-			if err != nil {
-				return err
-			}
-			epochs, err := ef.resolve(clk, s.Cfg.DefaultEpochs)
+			epochs, err := ef.lifetime(cmd.Context(), e, s)
 			if err != nil {
 				return err
 			}
@@ -115,7 +113,7 @@ Identifiers must be unique. With --json prints Walrus's {blobStoreResult, stored
 			if e.JSON {
 				return e.PrintJSON(res.Result)
 			}
-			printStoreResult(e, client.BlobStoreResultWithPath{BlobStoreResult: res.Result.BlobStoreResult, Path: fmt.Sprintf("quilt of %d files", len(patches))})
+			printStoreResult(e, client.BlobStoreResultWithPath{BlobStoreResult: res.Result.BlobStoreResult, Path: "quilt of " + cmdenv.Count(len(patches), "file", "files")})
 			for _, p := range res.Result.StoredQuiltBlobs {
 				fmt.Fprintf(e.Stdout, "  %s  %s\n", p.QuiltPatchID, p.Identifier)
 			}
@@ -166,8 +164,8 @@ func quiltDryRun(e *env, c *client.Client, patches []quilt.Patch) error {
 	if e.JSON {
 		return e.PrintJSON(out)
 	}
-	fmt.Fprintf(e.Stdout, "Quilt ID %s: %d files, %s unencoded, %s encoded; as separate blobs %s encoded (%.0f× more)\n",
-		out.QuiltID, out.Patches, cmdenv.HumanBytes(int64(out.UnencodedSize)), cmdenv.HumanBytes(int64(out.EncodedSize)),
+	fmt.Fprintf(e.Stdout, "Quilt ID %s: %s, %s unencoded, %s encoded; as separate blobs %s encoded (%.0f× more)\n",
+		out.QuiltID, cmdenv.Count(out.Patches, "file", "files"), cmdenv.HumanBytes(int64(out.UnencodedSize)), cmdenv.HumanBytes(int64(out.EncodedSize)),
 		cmdenv.HumanBytes(int64(out.SeparateEncoded)), out.StorageFactor)
 	return nil
 }
@@ -311,7 +309,7 @@ func writePatches(e *env, patches []quilt.Patch, out string) error {
 	case e.JSON:
 		return e.PrintJSON(res)
 	case out != "":
-		e.Say("Wrote %d files to %s", len(patches), out)
+		e.Say("Wrote %s to %s", cmdenv.Count(len(patches), "file", "files"), out)
 		return nil
 	case len(patches) == 1:
 		_, err := e.Stdout.Write(patches[0].Data)
@@ -358,7 +356,7 @@ func newListPatchesCmd(e *env) *cobra.Command {
 			if e.JSON {
 				return e.PrintJSON(list)
 			}
-			fmt.Fprintf(e.Stdout, "Quilt %s: %d patches\n", id, len(list))
+			fmt.Fprintf(e.Stdout, "Quilt %s: %s\n", id, cmdenv.Count(len(list), "patch", "patches"))
 			for _, p := range list {
 				keys := make([]string, 0, len(p.Tags))
 				for k := range p.Tags {

@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -55,8 +52,14 @@ func newReadCmd(e *env) *cobra.Command {
 sliver, or from rows rebuilt from k_p verified slivers and checked against the metadata (the
 default consistency check; --skip-consistency-check trusts the verified slivers). With
 --strict-consistency-check the whole blob is re-encoded and its blob ID compared before anything
-is written (it is spooled to a temporary file first). --out is written to a temporary file beside
-it and renamed once the read succeeded, so it never holds a partial blob.`,
+is written (it is spooled to a temporary file first).
+
+--out PATH is written like cp and curl -o write, and never replaced: a new file is written to a
+temporary file beside it and appears only once the read succeeded; an existing file is
+truncated and written in place (its inode, mode and hard links stay; a read-only one is
+refused), so a read that fails midway may leave it partially written; a symbolic link is
+written through to its target; a device or FIFO (/dev/null, a named pipe) is written to as
+it is; a directory is refused.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseBlobID(args[0])
@@ -111,46 +114,15 @@ it and renamed once the read succeeded, so it never holds a partial blob.`,
 	return cmd
 }
 
-// readToFile streams a blob into a temporary file beside path, syncs it
-// and renames it to path; on failure nothing is left.
-func readToFile(ctx context.Context, c *client.Client, id blob.ID, path string, opts client.ReadOptions) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return 0, err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	n, err := c.ReadTo(ctx, id, w, opts)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Close()
-	}
-	if err != nil {
-		return 0, err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return 0, err
-	}
-	ok = true
-	return n, nil
-}
-
-// parseBlobID parses a blob ID argument with a clear error.
+// parseBlobID parses a blob ID argument with a clear error; the decimal
+// form (as Sui explorers show it) gets a pointer to convert-blob-id.
 func parseBlobID(s string) (blob.ID, error) {
 	id, err := blob.ParseID(s)
-	if err != nil {
-		return id, fmt.Errorf("invalid blob ID %q: want 43 characters of URL-safe base64", s)
+	if err == nil {
+		return id, nil
 	}
-	return id, nil
+	if dec, derr := blob.IDFromDecimal(s); derr == nil {
+		return id, fmt.Errorf("invalid blob ID %q: want 43 characters of URL-safe base64, not the decimal form; walrus convert-blob-id converts it (to %s)", s, dec)
+	}
+	return id, fmt.Errorf("invalid blob ID %q: want 43 characters of URL-safe base64", s)
 }

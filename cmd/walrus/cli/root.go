@@ -11,6 +11,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/cmd/walrus/cli/bench"
 	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/cmd/walrus/cli/devnet"
@@ -61,10 +63,30 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		fmt.Fprintf(stderr, "walrus: %s\n", msg)
+		fmt.Fprintf(stderr, "walrus: %s%s\n", msg, faucetHint(e, err))
 		return 1
 	}
 	return 0
+}
+
+// faucetHint is, for a lack of WAL on a network with a faucet (a devnet's
+// configuration names its faucet_wallet), how to get some: the get-wal
+// command with the global flags the failed command was given.
+func faucetHint(e *env, err error) string {
+	if !errors.Is(err, client.ErrInsufficientBalance) {
+		return ""
+	}
+	cfg, _, lerr := e.LoadConfig()
+	if lerr != nil || cfg.FaucetWallet == "" {
+		return ""
+	}
+	cmd := "walrus"
+	for _, f := range []struct{ name, value string }{{"--config", e.Config}, {"--context", e.Context}, {"--wallet", e.Wallet}} {
+		if f.value != "" {
+			cmd += " " + f.name + " " + f.value
+		}
+	}
+	return "; this network has a faucet: get WAL with " + cmd + " get-wal"
 }
 
 func newRoot(e *env, prof *profiling) *cobra.Command {

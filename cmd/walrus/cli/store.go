@@ -20,57 +20,84 @@ type epochFlags struct {
 	epochs   string // N or max
 	expiry   string // RFC3339
 	endEpoch uint32
+	cmd      *cobra.Command // to tell --end-epoch 0 from no --end-epoch
 }
+
+// lifetimeHelp documents the lifetime flags in --help of store and store-quilt.
+const lifetimeHelp = `How long to store is one of --epochs N (counting the current epoch; max: as long as the
+system allows), --earliest-expiry-time (a future RFC3339 time) or --end-epoch (an epoch after
+the current one). Walrus's CLI requires one; without any, the configuration's default_epochs
+is used (the devnet writes default_epochs: 1), and a note on stderr says so (not with --json).`
 
 func (f *epochFlags) add(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.epochs, "epochs", "", "number of epochs to store for (counting the current one), or max")
-	cmd.Flags().StringVar(&f.expiry, "earliest-expiry-time", "", "store until at least this time (RFC3339, e.g. 2026-03-20T15:00:00Z)")
-	cmd.Flags().Uint32Var(&f.endEpoch, "end-epoch", 0, "store until this epoch (exclusive)")
+	cmd.Flags().StringVar(&f.expiry, "earliest-expiry-time", "", "store until at least this future time (RFC3339, e.g. 2026-03-20T15:00:00Z)")
+	cmd.Flags().Uint32Var(&f.endEpoch, "end-epoch", 0, "store until this epoch (exclusive), after the current one")
 }
 
-// resolve returns the epochs ahead, given the system state and the
-// configuration's default (0: none).
-func (f *epochFlags) resolve(clk client.EpochClock, def uint32) (uint32, error) {
+// lifetime returns the epochs ahead to store for: from the flags, else the
+// configuration's default_epochs, which it then names on stderr (unless
+// --json), since Walrus's CLI would require a flag.
+func (f *epochFlags) lifetime(ctx context.Context, e *env, s *cmdenv.Session) (uint32, error) {
+	clk, err := s.Client.EpochClock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	epochs, fromDefault, err := f.resolve(clk, s.Cfg.DefaultEpochs, time.Now())
+	if err == nil && fromDefault && !e.JSON {
+		e.Say("using default_epochs %d from the configuration (give --epochs, --earliest-expiry-time or --end-epoch to choose)", epochs)
+	}
+	return epochs, err
+}
+
+// resolve returns the epochs ahead, given the system state, the
+// configuration's default (0: none) and the time now; fromDefault says
+// that no flag was given and the default applies.
+func (f *epochFlags) resolve(clk client.EpochClock, def uint32, now time.Time) (epochs uint32, fromDefault bool, err error) {
+	endSet := f.cmd != nil && f.cmd.Flags().Changed("end-epoch")
 	set := 0
-	for _, b := range []bool{f.epochs != "", f.expiry != "", f.endEpoch != 0} {
+	for _, b := range []bool{f.epochs != "", f.expiry != "", endSet} {
 		if b {
 			set++
 		}
 	}
 	switch {
 	case set > 1:
-		return 0, errors.New("give only one of --epochs, --earliest-expiry-time and --end-epoch")
+		return 0, false, errors.New("give only one of --epochs, --earliest-expiry-time and --end-epoch")
 	case set == 0 && def == 0:
-		return 0, errors.New("give one of --epochs, --earliest-expiry-time or --end-epoch (or default_epochs in the configuration)")
+		return 0, false, errors.New("give one of --epochs, --earliest-expiry-time or --end-epoch (or default_epochs in the configuration)")
 	case set == 0:
-		return def, nil
+		return def, true, nil
 	}
-	var epochs uint32
 	switch {
 	case f.epochs == "max":
-		return clk.MaxEpochsAhead, nil
+		return clk.MaxEpochsAhead, false, nil
 	case f.epochs != "":
 		v, err := strconv.ParseUint(f.epochs, 10, 32)
 		if err != nil || v == 0 {
-			return 0, fmt.Errorf("invalid --epochs %q: want a number > 0 or max", f.epochs)
+			return 0, false, fmt.Errorf("invalid --epochs %q: want a number > 0 or max", f.epochs)
 		}
 		epochs = uint32(v)
-	case f.endEpoch != 0:
+	case endSet:
 		if f.endEpoch <= clk.Epoch {
-			return 0, fmt.Errorf("--end-epoch %d is not after the current epoch %d", f.endEpoch, clk.Epoch)
+			return 0, false, fmt.Errorf("--end-epoch must be after the current epoch %d; %d is not", clk.Epoch, f.endEpoch)
 		}
 		epochs = f.endEpoch - clk.Epoch
 	default:
 		t, err := time.Parse(time.RFC3339, f.expiry)
 		if err != nil {
-			return 0, fmt.Errorf("invalid --earliest-expiry-time: %w", err)
+			return 0, false, fmt.Errorf("invalid --earliest-expiry-time: %w", err)
+		}
+		if !t.After(now) {
+			return 0, false, fmt.Errorf("--earliest-expiry-time %s is in the past (now %s)", f.expiry, now.UTC().Format(time.RFC3339))
 		}
 		epochs = clk.EpochsToCover(t)
 	}
 	if epochs > clk.MaxEpochsAhead {
-		return 0, fmt.Errorf("blobs can be stored for at most %d epochs ahead; %d requested", clk.MaxEpochsAhead, epochs)
+		return 0, false, fmt.Errorf("blobs can be stored for at most %d epochs ahead; %d requested", clk.MaxEpochsAhead, epochs)
 	}
-	return epochs, nil
+	return epochs, false, nil
 }
 
 // dryRunOutput is Walrus's DryRunOutput.
@@ -102,7 +129,9 @@ storage is bought only when none does (--ignore-resources always buys).
 
 Blobs are deletable unless --permanent (Walrus's default since v1.33). With --json the output
 is a list of {blobStoreResult, path}. After printing the results, the command waits for the
-uploads to the nodes that had not confirmed when the blob was certified.`,
+uploads to the nodes that had not confirmed when the blob was certified.
+
+` + lifetimeHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if perm && deletable {
@@ -121,11 +150,7 @@ uploads to the nodes that had not confirmed when the blob was certified.`,
 				return err
 			}
 			defer s.Close()
-			clk, err := s.Client.EpochClock(ctx)
-			if err != nil {
-				return err
-			}
-			epochs, err := ef.resolve(clk, s.Cfg.DefaultEpochs)
+			epochs, err := ef.lifetime(ctx, e, s)
 			if err != nil {
 				return err
 			}
@@ -167,18 +192,16 @@ func checkFiles(paths []string) error {
 // count of failures.
 func storeFiles(ctx context.Context, e *env, c *client.Client, paths []string, opts client.StoreOptions) error {
 	var results []client.BlobStoreResultWithPath
-	var lastErr error
-	failed := 0
+	var errs []error
 	for _, path := range paths {
 		r, err := storeFile(ctx, e, c, path, opts)
 		if err != nil {
-			failed++
-			lastErr = err
+			errs = append(errs, err)
 		}
 		results = append(results, client.BlobStoreResultWithPath{BlobStoreResult: r, Path: path})
 	}
-	if failed == 1 && len(paths) == 1 && !e.JSON {
-		return lastErr // one file: its error is the one line
+	if len(errs) == 1 && len(paths) == 1 && !e.JSON {
+		return errs[0] // one file: its error is the one line
 	}
 	if e.JSON {
 		if err := e.PrintJSON(results); err != nil {
@@ -190,11 +213,24 @@ func storeFiles(ctx context.Context, e *env, c *client.Client, paths []string, o
 		}
 	}
 	waitTail(ctx, e, c)
-	if failed > 0 {
-		return fmt.Errorf("%d of %d stores failed", failed, len(paths))
+	if len(errs) > 0 {
+		return &storesFailed{errs: errs, of: len(paths)}
 	}
 	return nil
 }
+
+// storesFailed is the error of a store of several files (or with --json)
+// of which some failed: its message counts them, and errors.Is sees each
+// failure (for the faucet hint of a lack of WAL).
+type storesFailed struct {
+	errs []error
+	of   int
+}
+
+func (e *storesFailed) Error() string {
+	return fmt.Sprintf("%d of %d stores failed", len(e.errs), e.of)
+}
+func (e *storesFailed) Unwrap() []error { return e.errs }
 
 // parseBudget parses a --memory-budget ("" is 0: the default).
 func parseBudget(s string) (int64, error) {
@@ -312,9 +348,9 @@ func describeOp(o *client.ResourceOperation) string {
 	case o.ReuseRegistration != nil:
 		return "reused an owned registration of this blob"
 	case o.ReuseAndExtend != nil:
-		return fmt.Sprintf("extended an owned certified blob by %d epochs", o.ReuseAndExtend.EpochsExtended)
+		return "extended an owned certified blob by " + cmdenv.Count(o.ReuseAndExtend.EpochsExtended, "epoch", "epochs")
 	case o.ReuseAndExtendNonCertified != nil:
-		return fmt.Sprintf("reused an owned registration, extended by %d epochs", o.ReuseAndExtendNonCertified.EpochsExtended)
+		return "reused an owned registration, extended by " + cmdenv.Count(o.ReuseAndExtendNonCertified.EpochsExtended, "epoch", "epochs")
 	}
 	return ""
 }

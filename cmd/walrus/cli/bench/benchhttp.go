@@ -234,7 +234,7 @@ func runHTTPRounds(ctx context.Context, hc *http.Client, res *httpBenchResult, d
 // fraction of the static server's in the same rounds.
 func printHTTPBench(e *env, res *httpBenchResult) {
 	st := res.Targets[len(res.Targets)-1]
-	fmt.Fprintf(e.Stdout, "GET of a %s blob, %d concurrent clients, %d rounds of %s:\n", cmdenv.HumanBytes(int64(res.Size)), res.Concurrency, res.Runs, res.Duration)
+	fmt.Fprintf(e.Stdout, "GET of a %s blob, %s, %s of %s:\n", cmdenv.HumanBytes(int64(res.Size)), cmdenv.Count(res.Concurrency, "concurrent client", "concurrent clients"), cmdenv.Count(res.Runs, "round", "rounds"), res.Duration)
 	for _, t := range res.Targets {
 		ratio := ""
 		if t != st {

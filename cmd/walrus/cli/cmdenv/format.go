@@ -59,3 +59,12 @@ func Seconds(s float64) string {
 func Frost(v uint64) string {
 	return fmt.Sprintf("%s WAL", strconv.FormatFloat(float64(v)/client.FrostPerWAL, 'f', -1, 64))
 }
+
+// Count is n followed by the noun, singular (one) when n is 1 and plural
+// (many) otherwise: Count(1, "patch", "patches") is "1 patch".
+func Count[N ~int | ~int64 | ~uint32 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -9,3 +9,17 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "0 blob objects"}, {1, "1 blob object"}, {2, "2 blob objects"}} {
+		if got := Count(c.n, "blob object", "blob objects"); got != c.want {
+			t.Errorf("Count(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Count(uint32(3), "patch", "patches"); got != "3 patches" {
+		t.Errorf("Count(3 patches) = %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/walrus-go/walrus/chain"
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
+	"github.com/walrus-go/walrus/cmd/walrus/cli/cmdenv"
 	"github.com/walrus-go/walrus/gateway"
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/clock"
@@ -48,10 +50,38 @@ type devnetFlags struct {
 	daemon        string // address of the aggregator/publisher, or off
 	daemonMetrics string
 	pprofPort     int // node K profiles on 127.0.0.1:pprofPort+K
+	logLevel      logLevel
 }
 
+// logLevel is --log-level: the least severe records devnet.log keeps.
+type logLevel slog.Level
+
+// String is the flag's text: debug, info, warn or error.
+func (l *logLevel) String() string { return strings.ToLower(slog.Level(*l).String()) }
+
+// Set accepts debug, info, warn and error (in any case).
+func (l *logLevel) Set(s string) error {
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	v, ok := levels[strings.ToLower(s)]
+	if !ok {
+		return fmt.Errorf("want debug, info, warn or error")
+	}
+	*l = logLevel(v)
+	return nil
+}
+
+// Type names the flag's values in --help.
+func (l *logLevel) Type() string { return "level" }
+
+// NewCmd is `walrus devnet`.
 func NewCmd(e *env) *cobra.Command {
-	var f devnetFlags
+	cmd, _ := newCmd(e)
+	return cmd
+}
+
+// newCmd is `walrus devnet` and the flags it parses into.
+func newCmd(e *env) (*cobra.Command, *devnetFlags) {
+	f := &devnetFlags{logLevel: logLevel(slog.LevelWarn)}
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a whole Walrus network on this machine (chain, storage nodes, funded wallet)",
@@ -64,6 +94,8 @@ removed on exit.
 Layout of --dir: chain/ (CometBFT home and state), wallet.json (the funded wallet, also the
 faucet of get-wal), node-K/ (node_config.yaml, protocol.key, network.key, wallet.json of the
 operator, db/, and with --processes pid and node.log), devnet.log, client_config.yaml.
+devnet.log holds the chain's, the nodes' and the daemon's records of --log-level and above
+(default warn: info adds CometBFT's lines for every block, about 1 MB a minute).
 Running again with the same --dir resumes the same network with its data (the size flags are
 then ignored).
 
@@ -76,7 +108,7 @@ The devnet also runs the Walrus HTTP API (aggregator and publisher, as walrus da
 --daemon-address (default 127.0.0.1:31415), paid by the funded wallet through sub-wallets
 derived from it; it listens before client_config.yaml is written.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(cmd.Context(), e, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runDevnet(cmd.Context(), e, *f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", "./devnet", "directory of the network (resumed if it exists)")
@@ -87,7 +119,8 @@ derived from it; it listens before client_config.yaml is written.`,
 	fl.StringVar(&f.daemon, "daemon-address", DaemonAddress, "address of the aggregator/publisher daemon (off: none)")
 	fl.StringVar(&f.daemonMetrics, "daemon-metrics-address", DaemonMetricsAddress, "address of the daemon's Prometheus metrics (off: none)")
 	fl.IntVar(&f.pprofPort, "node-pprof-port", 0, "node K serves Go's profiling endpoints on 127.0.0.1:PORT+K (0: off)")
-	return cmd
+	fl.Var(&f.logLevel, "log-level", "least severe records written to devnet.log: debug, info, warn or error")
+	return cmd, f
 }
 
 // devnetInfo is the --json output of a devnet once ready.
@@ -101,6 +134,8 @@ type devnetInfo struct {
 	Nodes        []devnetNode `json:"nodes"`
 	Shards       int          `json:"nShards"`
 	Daemon       string       `json:"daemon,omitempty"` // the aggregator/publisher's URL
+	// BalanceFrost is the wallet's WAL when the devnet became ready.
+	BalanceFrost uint64 `json:"balanceFrost"`
 }
 
 type devnetNode struct {
@@ -130,14 +165,14 @@ func runDevnet(ctx context.Context, e *env, f devnetFlags) error {
 		return err
 	}
 	defer logf.Close()
-	cfg := networkConfig(f, d, slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	cfg := networkConfig(f, d, slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.Level(f.logLevel)})))
 	if d.resume {
 		if err := checkPortsFree(d.dir); err != nil {
 			return err
 		}
 		e.Say("Resuming the devnet in %s…", d.dir)
 	} else {
-		e.Say("Starting a devnet in %s: %d storage nodes, %d shards, epochs of %s…", d.dir, f.nodes, f.shards, f.epoch)
+		e.Say("Starting a devnet in %s: %s, %s, epochs of %s…", d.dir, cmdenv.Count(f.nodes, "storage node", "storage nodes"), cmdenv.Count(f.shards, "shard", "shards"), f.epoch)
 	}
 	start := time.Now()
 	net, err := testnet.New(ctx, cfg)
@@ -168,7 +203,10 @@ func runDevnet(ctx context.Context, e *env, f devnetFlags) error {
 	if err := WriteClientConfig(d.clientConfig, net.ChainRPC()); err != nil {
 		return err
 	}
-	info := d.info(net, procs, daemonURL)
+	info, err := d.info(ctx, net, procs, daemonURL)
+	if err != nil {
+		return err
+	}
 	if e.JSON {
 		if err := e.PrintJSON(info); err != nil {
 			return err
@@ -236,10 +274,16 @@ func networkConfig(f devnetFlags, d *devnetDir, log *slog.Logger) testnet.Config
 	return cfg
 }
 
-// info is what `walrus devnet` prints once the network is ready.
-func (d *devnetDir) info(net *testnet.Network, procs []*nodeProcess, daemonURL string) devnetInfo {
+// info is what `walrus devnet` prints once the network is ready, with the
+// wallet's balance read from the chain (a resumed devnet's wallet, and
+// the daemon's funding, have spent some of the genesis amount).
+func (d *devnetDir) info(ctx context.Context, net *testnet.Network, procs []*nodeProcess, daemonURL string) (devnetInfo, error) {
+	bal, err := net.Client.Balance(ctx)
+	if err != nil {
+		return devnetInfo{}, fmt.Errorf("devnet: the wallet's balance: %w", err)
+	}
 	info := devnetInfo{Dir: d.dir, ClientConfig: d.clientConfig, ChainID: ChainID, ChainRPC: net.ChainRPC(), Wallet: d.wallet,
-		Address: wallet.Address(d.user), Shards: net.Client.Params().N(), Daemon: daemonURL}
+		Address: wallet.Address(d.user), Shards: net.Client.Params().N(), Daemon: daemonURL, BalanceFrost: bal}
 	for i := range net.NodeCount() {
 		dn := devnetNode{Address: net.Address(i), Config: net.ConfigPath(i)}
 		if i < len(procs) {
@@ -247,7 +291,7 @@ func (d *devnetDir) info(net *testnet.Network, procs []*nodeProcess, daemonURL s
 		}
 		info.Nodes = append(info.Nodes, dn)
 	}
-	return info
+	return info, nil
 }
 
 // waitReady waits until the committee exists and every node answers /v1/health.
@@ -367,9 +411,9 @@ func printDevnetReady(e *env, info devnetInfo, took time.Duration, processes boo
 	}
 	cfg := rel(info.ClientConfig)
 	w := e.Stderr
-	fmt.Fprintf(w, "\nThe Walrus devnet is ready (%s): %d storage nodes, %d shards, chain %s at %s.\n",
-		took.Round(time.Millisecond), len(info.Nodes), info.Shards, info.ChainID, info.ChainRPC)
-	fmt.Fprintf(w, "  wallet %s (%s), funded with 1,000,000 WAL; it is also the faucet of get-wal\n", rel(info.Wallet), info.Address)
+	fmt.Fprintf(w, "\nThe Walrus devnet is ready (%s): %s, %s, chain %s at %s.\n",
+		took.Round(time.Millisecond), cmdenv.Count(len(info.Nodes), "storage node", "storage nodes"), cmdenv.Count(info.Shards, "shard", "shards"), info.ChainID, info.ChainRPC)
+	fmt.Fprintf(w, "  wallet %s (%s) holds %s; it is also the faucet of get-wal\n", rel(info.Wallet), info.Address, cmdenv.Frost(info.BalanceFrost))
 	for i, n := range info.Nodes {
 		pid := ""
 		if processes {
@@ -378,14 +422,15 @@ func printDevnetReady(e *env, info devnetInfo, took time.Duration, processes boo
 		fmt.Fprintf(w, "  node-%d at %s%s\n", i, n.Address, pid)
 	}
 	fmt.Fprintf(w, `
-Next, in another terminal:
-  go run ./cmd/walrus --config %[1]s info
+Next, in another terminal (build once: every go run spends a second or two building):
+  go build -o walrus ./cmd/walrus
+  ./walrus --config %[1]s info
   echo "hello walrus" > hello.txt
-  go run ./cmd/walrus --config %[1]s store hello.txt --epochs 5
-  go run ./cmd/walrus --config %[1]s read BLOB_ID --out hello.out
-  go run ./cmd/walrus --config %[1]s blob-status --file hello.txt
-  go run ./cmd/walrus --config %[1]s list-blobs
-  go run ./cmd/walrus --config %[1]s health
+  ./walrus --config %[1]s store hello.txt --epochs 5
+  ./walrus --config %[1]s read "$(./walrus --config %[1]s blob-id hello.txt)" --out hello.out
+  ./walrus --config %[1]s blob-status --file hello.txt
+  ./walrus --config %[1]s list-blobs
+  ./walrus --config %[1]s health
 %[2]s
 Stop with Ctrl-C; run the same command again to resume this network with its data.
 `, cfg, daemonHelp(info.Daemon))

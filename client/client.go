@@ -40,6 +40,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 )
@@ -77,7 +78,17 @@ type Config struct {
 	// system's temporary directory).
 	TempDir string `yaml:"temp_dir"`
 	// HTTP is the client for storage nodes (nil: one of the client's own).
+	// Its transport, when an *http.Transport, is cloned and given the TLS
+	// dialer that pins each node's registered network key; another
+	// RoundTripper is used as it is and must do its own pinning (or use
+	// WrapTransport instead).
 	HTTP *http.Client `yaml:"-"`
+	// WrapTransport, if set, wraps the pinned transport to storage nodes
+	// (tests inject faults this way).
+	WrapTransport func(http.RoundTripper) http.RoundTripper `yaml:"-"`
+	// PlainHTTP reaches storage nodes over plain HTTP: only for debugging
+	// a network whose nodes disable TLS (tls.disable_tls).
+	PlainHTTP bool `yaml:"plain_http,omitempty"`
 }
 
 func (c Config) withDefaults() Config {
@@ -105,12 +116,28 @@ func (c Config) withDefaults() Config {
 	if c.MemoryBudget == 0 {
 		c.MemoryBudget = DefaultMemoryBudget
 	}
-	if c.HTTP == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		c.HTTP = &http.Client{Transport: tr}
-	}
 	return c
+}
+
+// nodeHTTP is the HTTP client for storage nodes: cfg's (or a default one)
+// with a transport that pins the nodes' registered keys.
+func nodeHTTP(cfg Config, pins *nodetls.Pins) *http.Client {
+	var hc http.Client
+	if cfg.HTTP != nil {
+		hc = *cfg.HTTP
+	}
+	switch t := hc.Transport.(type) {
+	case nil:
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.MaxIdleConnsPerHost = 64
+		hc.Transport = pins.Transport(base)
+	case *http.Transport:
+		hc.Transport = pins.Transport(t)
+	}
+	if cfg.WrapTransport != nil {
+		hc.Transport = cfg.WrapTransport(hc.Transport)
+	}
+	return &hc
 }
 
 // Validate reports every problem of the configuration.
@@ -140,6 +167,9 @@ type Client struct {
 	enc    *redstuff.Encoder
 
 	nodes *nodeapi.Pool
+	// pins are the storage nodes' registered network keys by address,
+	// refreshed with every look at the committees.
+	pins *nodetls.Pins
 
 	mu sync.Mutex
 	// claimed are the Storage objects that stores in flight register on.
@@ -176,8 +206,10 @@ func newClient(ctx context.Context, ch *chainclient.Client, signer *chainclient.
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc}
-	c.nodes = nodeapi.NewPool(nodeapi.ClientConfig{HTTP: c.cfg.HTTP, Params: p})
+	c := &Client{cfg: cfg.withDefaults(), chain: ch, signer: signer, params: p, enc: enc, pins: nodetls.NewPins()}
+	c.cfg.HTTP = nodeHTTP(c.cfg, c.pins)
+	c.nodes = nodeapi.NewPool(nodeapi.ClientConfig{HTTP: c.cfg.HTTP, Params: p, PlainHTTP: c.cfg.PlainHTTP})
+	_, _, _ = c.committees(ctx) // pins the nodes' keys; a network without a committee yet gets them later
 	c.tails.ctx, c.tails.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -212,6 +244,7 @@ func (c *Client) committees(ctx context.Context) (cur, prev *committee.Committee
 			}
 		}
 	}
+	c.pins.Committees(cur, prev)
 	return cur, prev, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -111,7 +112,7 @@ func (f *ConfigFile) Validate() error {
 
 func (c *ContextConfig) empty() bool {
 	return c.ChainID == "" && len(c.RPCURLs) == 0 && c.WalletConfig == nil && c.FaucetWallet == "" && c.DefaultEpochs == 0 &&
-		c.CommunicationConfig == (Config{})
+		reflect.ValueOf(c.CommunicationConfig).IsZero()
 }
 
 // Validate reports every problem of a context.

@@ -66,6 +66,23 @@ type Config struct {
 	API nodeapi.Config `yaml:"api,omitempty"`
 	// Recovery configures blob sync.
 	Recovery RecoveryConfig `yaml:"blob_recovery,omitempty"`
+	// TLS configures the REST API's transport (Walrus's tls section).
+	TLS TLSConfig `yaml:"tls,omitempty"`
+}
+
+// TLSConfig is how the REST API is served. By default the node serves a
+// self-signed certificate for its network key (the key registered on
+// chain, which clients and peers pin); CertificatePath gives a PEM
+// certificate chain for that same key instead, for example one from a
+// public CA so that browsers can reach the node.
+type TLSConfig struct {
+	// DisableTLS serves plain HTTP and reaches peers over plain HTTP: for
+	// debugging a network whose nodes all disable it, or behind a proxy
+	// that terminates TLS for the node.
+	DisableTLS bool `yaml:"disable_tls,omitempty"`
+	// CertificatePath is a PEM certificate chain whose leaf carries the
+	// network key ("": self-signed).
+	CertificatePath string `yaml:"certificate_path,omitempty"`
 }
 
 // KeyFile names a key on disk.
@@ -193,7 +210,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // resolve makes relative paths relative to dir.
 func (c *Config) resolve(dir string) {
-	for _, p := range []*string{&c.StoragePath, &c.ProtocolKeyPair.Path, &c.NetworkKeyPair.Path, &c.WalletPath, &c.BlocklistPath} {
+	for _, p := range []*string{&c.StoragePath, &c.ProtocolKeyPair.Path, &c.NetworkKeyPair.Path, &c.WalletPath, &c.BlocklistPath, &c.TLS.CertificatePath} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

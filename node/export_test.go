@@ -1,6 +1,9 @@
 package node
 
-import "github.com/walrus-go/walrus/blob"
+import (
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/nodeapi"
+)
 
 // CatchUpBlocks is catchUpBlocks, for the tests of package node_test.
 const CatchUpBlocks = catchUpBlocks
@@ -13,3 +16,7 @@ func (n *Node) LockBlobForTest(id blob.ID) (unlock func()) {
 	mu.Lock()
 	return mu.Unlock
 }
+
+// PeerForTest is the node's client of the peer at address, as recovery and
+// the inconsistency flow reach it (pinned to the key the chain registered).
+func (n *Node) PeerForTest(address string) (*nodeapi.Client, error) { return n.peers.Get(address) }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/clock"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/redstuff"
 	"github.com/walrus-go/walrus/store"
@@ -185,7 +187,9 @@ func (n *Node) open(ctx context.Context) (err error) {
 // prepares the REST server.
 func (n *Node) build(reg prometheus.Registerer, opts Options) error {
 	n.locks, n.wake, n.progress, n.cache = new(blobLocks), newSignal(), new(progress), newMetadataCache()
-	n.peers = newPeerPool(n.params, n.cfg.Recovery.RequestTimeout, n.metrics)
+	n.peers = newPeerPool(n.params, n.cfg.Recovery.RequestTimeout, n.cfg.TLS.DisableTLS, n.metrics)
+	n.view.onChange = n.peers.pins.Committees
+	n.peers.pins.Committees(n.view.Committees())
 	p := &n.parts
 	signer := chainclient.NewSigner(n.keys.Account)
 	be := newBackend(p, newRepairer(p))
@@ -207,15 +211,43 @@ func (n *Node) build(reg prometheus.Registerer, opts Options) error {
 	n.follower = newFollower(p, n.cfg.Chain.PollInterval, n.api, gc, n.epochs)
 	n.chainWatcher = newChainWatcher(p, time.Second)
 	n.blocklistWatch = newBlocklistWatcher(p, gc, n.cfg.BlocklistReload)
+	tlsCfg, err := n.serverTLS()
+	if err != nil {
+		return err
+	}
 	n.listener = opts.Listener
 	if n.listener == nil {
 		if n.listener, err = net.Listen("tcp", n.cfg.RESTAPIAddress); err != nil {
 			return fmt.Errorf("node: listen: %w", err)
 		}
 	}
+	if tlsCfg != nil {
+		n.listener = tls.NewListener(n.listener, tlsCfg)
+	}
 	n.httpServer = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	return nil
+}
+
+// serverTLS is the REST API's TLS configuration (nil: plain HTTP): the
+// operator's certificate, which must carry the network key, or a
+// self-signed one for it.
+func (n *Node) serverTLS() (*tls.Config, error) {
+	if n.cfg.TLS.DisableTLS {
+		return nil, nil
+	}
+	if path := n.cfg.TLS.CertificatePath; path != "" {
+		cert, err := nodetls.LoadCertificate(path, n.keys.Network)
+		if err != nil {
+			return nil, fmt.Errorf("node: tls.certificate_path %s: %w", path, err)
+		}
+		return nodetls.ServerConfig(cert), nil
+	}
+	cert, err := nodetls.SelfSigned(n.keys.Network, n.cfg.PublicHost, n.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	return nodetls.ServerConfig(cert), nil
 }
 
 // findNodeID returns the node ID: remembered in the store, or found on chain

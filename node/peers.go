@@ -9,23 +9,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
 // peerPool is the node's clients of other nodes: a nodeapi.Pool whose
-// shared HTTP client counts the bytes received (the cost of recovery).
+// shared HTTP client pins each peer's registered network key (the view
+// keeps the pins in step with the committees) and counts the bytes
+// received (the cost of recovery).
 type peerPool struct {
 	*nodeapi.Pool
+	pins     *nodetls.Pins
 	bytes    atomic.Int64 // for RecoveryStats
 	received prometheus.Counter
 }
 
-func newPeerPool(p blob.Params, timeout time.Duration, m *metrics) *peerPool {
-	pp := &peerPool{received: m.recoveryBytes}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 16
-	hc := &http.Client{Timeout: timeout, Transport: &countingTransport{base: tr, pool: pp}}
-	pp.Pool = nodeapi.NewPool(nodeapi.ClientConfig{HTTP: hc, Params: p})
+func newPeerPool(p blob.Params, timeout time.Duration, plainHTTP bool, m *metrics) *peerPool {
+	pp := &peerPool{received: m.recoveryBytes, pins: nodetls.NewPins()}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = 16
+	hc := &http.Client{Timeout: timeout, Transport: &countingTransport{base: pp.pins.Transport(base), pool: pp}}
+	pp.Pool = nodeapi.NewPool(nodeapi.ClientConfig{HTTP: hc, Params: p, PlainHTTP: plainHTTP})
 	return pp
 }
 

@@ -19,6 +19,9 @@ import (
 // chain as it is now.
 type view struct {
 	self ids.ObjectID
+	// onChange, if set, hears of every new pair of committees (the peer
+	// pool pins their keys).
+	onChange func(cs ...*committee.Committee)
 
 	mu struct {
 		sync.RWMutex
@@ -72,6 +75,9 @@ func (v *view) set(sys *chain.System, cur, prev *committee.Committee) {
 			}
 		}
 		slices.Sort(serving)
+	}
+	if v.onChange != nil {
+		v.onChange(cur, prev)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

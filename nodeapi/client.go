@@ -32,6 +32,9 @@ type ClientConfig struct {
 	// MaxResponse bounds answers not bounded by the parameters (symbols,
 	// JSON); default 256 MiB.
 	MaxResponse int64
+	// PlainHTTP reaches "host:port" addresses over plain HTTP instead of
+	// HTTPS (debugging a network whose nodes disable TLS).
+	PlainHTTP bool
 }
 
 // Client talks to one storage node. It is safe for concurrent use.
@@ -42,15 +45,21 @@ type Client struct {
 	max    int64
 }
 
-// NewClient returns a client for the node at address: "host:port" (plain
-// HTTP, as on the devnet) or a URL.
+// NewClient returns a client for the node at address: "host:port" (HTTPS,
+// as Walrus's nodes serve; plain HTTP with cfg.PlainHTTP) or a URL. The
+// HTTP client decides whom to trust: storage nodes' certificates are
+// checked against the keys registered on chain (package nodetls).
 func NewClient(address string, cfg ClientConfig) (*Client, error) {
 	if cfg.Params.N() == 0 {
 		return nil, errors.New("nodeapi: client needs the encoding parameters")
 	}
 	base := address
 	if !strings.Contains(base, "://") {
-		base = "http://" + base
+		scheme := "https://"
+		if cfg.PlainHTTP {
+			scheme = "http://"
+		}
+		base = scheme + base
 	}
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
@@ -101,7 +110,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return 0, nil, fmt.Errorf("%w: %s %s: answer above %d bytes", ErrResponse, method, path, limit)
 	}
 	if resp.StatusCode >= 300 {
-		return resp.StatusCode, nil, parseError(resp.StatusCode, b)
+		return resp.StatusCode, nil, responseError(resp, b)
 	}
 	return resp.StatusCode, b, nil
 }
@@ -124,7 +133,7 @@ func (c *Client) getInto(ctx context.Context, path string, buf []byte) ([]byte, 
 		if err != nil {
 			return nil, err
 		}
-		return nil, parseError(resp.StatusCode, b)
+		return nil, responseError(resp, b)
 	}
 	if resp.ContentLength > int64(len(buf)) {
 		return nil, fmt.Errorf("%w: GET %s: answer of %d bytes above %d", ErrResponse, path, resp.ContentLength, len(buf))
@@ -382,4 +391,14 @@ func (c *Client) Health(ctx context.Context, detailed bool) (*HealthInfo, error)
 		return nil, err
 	}
 	return &h, nil
+}
+
+// responseError is the error of an answer that is not a success: its
+// AIP-193 body, with Retry-After (whole seconds) when the node sent one.
+func responseError(resp *http.Response, body []byte) *Error {
+	e := parseError(resp.StatusCode, body)
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		e.RetryAfter = s
+	}
+	return e
 }

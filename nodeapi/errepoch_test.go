@@ -1,9 +1,16 @@
 package nodeapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/walrus-go/walrus/blob"
+	"github.com/walrus-go/walrus/internal/httpx"
 )
 
 func TestErrorEpoch(t *testing.T) {
@@ -26,5 +33,26 @@ func TestErrorEpoch(t *testing.T) {
 	}
 	if _, ok := ErrorEpoch(fmt.Errorf("not a node's error")); ok {
 		t.Error("a plain error has an epoch")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		httpx.WriteError(w, httpx.Unavailable("busy"))
+	}))
+	defer srv.Close()
+	p, err := blob.NewParams(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(srv.URL, ClientConfig{Params: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Health(context.Background(), false)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != http.StatusServiceUnavailable || e.RetryAfter != 3 {
+		t.Fatalf("Retry-After not carried: %v (%+v)", err, e)
 	}
 }

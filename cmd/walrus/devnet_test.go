@@ -21,6 +21,7 @@ import (
 	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/nodeapi"
 )
 
@@ -149,7 +150,9 @@ func readPID(t *testing.T, path string) int {
 // it owns in com of every blob.
 func holdsAll(t *testing.T, com *committee.Committee, addr string, ids []blob.ID, p blob.Params, d time.Duration) time.Duration {
 	t.Helper()
-	nc, err := nodeapi.NewClient(addr, nodeapi.ClientConfig{Params: p})
+	pins := nodetls.NewPins()
+	pins.Committees(com)
+	nc, err := nodeapi.NewClient(addr, nodeapi.ClientConfig{Params: p, HTTP: &http.Client{Transport: pins.Transport(nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}

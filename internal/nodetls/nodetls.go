@@ -20,10 +20,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -98,9 +100,42 @@ func SelfSigned(key *ecdsa.PrivateKey, host string, now time.Time) (tls.Certific
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// ServerConfig is a node's TLS configuration serving cert.
+// ServerConfig is a node's TLS configuration serving cert. It offers
+// HTTP/1.1 only: bulk sliver uploads stream faster over one connection
+// each than multiplexed under HTTP/2's flow-control windows.
 func ServerConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+}
+
+// LoadCertificate reads a PEM certificate chain for key (the node's
+// network key, whose private half stays in its own file): an error wraps
+// ErrKeyMismatch when the leaf carries another key.
+func LoadCertificate(path string, key *ecdsa.PrivateKey) (tls.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	var cert tls.Certificate
+	for {
+		var block *pem.Block
+		if block, b = pem.Decode(b); block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			cert.Certificate = append(cert.Certificate, block.Bytes)
+		}
+	}
+	if len(cert.Certificate) == 0 {
+		return tls.Certificate{}, fmt.Errorf("nodetls: %s holds no PEM certificate", path)
+	}
+	if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+		return tls.Certificate{}, fmt.Errorf("nodetls: %s: %w", path, err)
+	}
+	cert.PrivateKey = key
+	if err := CheckCertificateKey(cert, key); err != nil {
+		return tls.Certificate{}, err
+	}
+	return cert, nil
 }
 
 // CheckCertificateKey reports whether a certificate the operator gave

@@ -8,12 +8,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -191,5 +194,35 @@ func TestPinsTransport(t *testing.T) {
 	pins.Set(addr, nil)
 	if pins.Key(addr) != nil {
 		t.Fatal("an empty key did not remove the pin")
+	}
+}
+
+func TestLoadCertificate(t *testing.T) {
+	node, other := newKey(t), newKey(t)
+	cert, err := SelfSigned(node, "node.example", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadCertificate(path, node)
+	if err != nil || got.Leaf == nil || got.PrivateKey != node {
+		t.Fatalf("LoadCertificate: %+v %v", got, err)
+	}
+	if err := get(serve(t, got), ClientConfig(compressed(t, node), "", nil)); err != nil {
+		t.Fatalf("serving the loaded certificate: %v", err)
+	}
+	if _, err := LoadCertificate(path, other); !errors.Is(err, ErrKeyMismatch) {
+		t.Fatalf("a certificate for another key loaded: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.pem")
+	if err := os.WriteFile(empty, []byte("not pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCertificate(empty, node); err == nil {
+		t.Fatal("a file without a certificate loaded")
 	}
 }

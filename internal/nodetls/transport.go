@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/walrus-go/walrus/committee"
 )
 
 // Pins are the network keys registered for node addresses ("host:port"),
@@ -65,6 +67,20 @@ func (p *Pins) Transport(base *http.Transport) *http.Transport {
 	}
 	t := base.Clone()
 	t.DialTLSContext = p.DialTLSContext
-	t.ForceAttemptHTTP2 = true
 	return t
+}
+
+// Committees pins the registered key of every member of the committees
+// (nil ones are skipped) at its network address.
+func (p *Pins) Committees(cs ...*committee.Committee) {
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		for _, m := range c.Members() {
+			if m.NetworkAddress != "" {
+				p.Set(m.NetworkAddress, m.NetworkPublicKey)
+			}
+		}
+	}
 }

@@ -193,8 +193,8 @@ func TestLyingNodesNeverMakeAReadWrong(t *testing.T) {
 	if err := net.Client.WaitUploads(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lt := &lyingTransport{base: http.DefaultTransport.(*http.Transport).Clone(), mode: map[string]string{}, other: other.BlobID}
-	reader, err := sdkinternal.New(ctx, net.Chain, nil, client.Config{HTTP: &http.Client{Transport: lt}})
+	lt := &lyingTransport{mode: map[string]string{}, other: other.BlobID}
+	reader, err := sdkinternal.New(ctx, net.Chain, nil, client.Config{WrapTransport: func(pinned http.RoundTripper) http.RoundTripper { lt.base = pinned; return lt }})
 	if err != nil {
 		t.Fatal(err)
 	}

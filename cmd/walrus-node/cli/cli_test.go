@@ -16,7 +16,6 @@ import (
 	"github.com/walrus-go/walrus/ids"
 	"github.com/walrus-go/walrus/internal/sdkinternal"
 	"github.com/walrus-go/walrus/internal/testnet"
-	"github.com/walrus-go/walrus/nodeapi"
 )
 
 func field(out, name string) string {
@@ -125,7 +124,11 @@ func TestSetupRegisterRunJoins(t *testing.T) {
 	if err != nil || pool.Pool.LastSyncDone < 2 {
 		t.Fatalf("the new node did not report epoch_sync_done: %+v %v", pool, err)
 	}
-	api, err := nodeapi.NewClient(addr, nodeapi.ClientConfig{Params: tn.Client.Params()})
+	// The client pins the new member's key once it has seen the committee.
+	if _, _, err := sdkinternal.Committees(ctx, tn.Client); err != nil {
+		t.Fatal(err)
+	}
+	api, err := sdkinternal.Node(tn.Client, addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,10 +136,18 @@ func (u *uploader) storeOnNode(ctx context.Context, com *committee.Committee, i 
 	if err := u.requests.Acquire(ctx, 1); err != nil {
 		return bls.Signature{}, err
 	}
-	_, err = nc.PutMetadata(ctx, md, true)
+	err = retryTransient(ctx, busy, func() error {
+		_, err := nc.PutMetadata(ctx, md, true)
+		return err
+	})
 	if nodeapi.IsReason(err, nodeapi.ReasonCacheSaturated) {
 		if _, rerr := u.reg.wait(ctx); rerr == nil {
-			_, err = nc.PutMetadata(ctx, md, false)
+			// The node may not have seen the registration yet.
+			unseen := func(err error) bool { return busy(err) || nodeapi.IsReason(err, nodeapi.ReasonNotRegistered) }
+			err = retryTransient(ctx, unseen, func() error {
+				_, err := nc.PutMetadata(ctx, md, false)
+				return err
+			})
 		}
 	}
 	u.requests.Release(1)
@@ -217,15 +225,22 @@ func (u *uploader) sendSlivers(ctx context.Context, nc *nodeapi.Client, shards [
 // flight), retrying while the node catches up with the epoch, and once
 // without the pending flag when the node's pending cache is full. A node
 // without the batched route gets the slivers one by one on Walrus's route.
+// Every request is repeated a few times while the node refuses it for a
+// moment (busy, or not finding yet the metadata it has accepted: the
+// metadata went first; see retryTransient).
 func (u *uploader) sendBatch(ctx context.Context, nc *nodeapi.Client, b *filled, single *atomic.Bool) error {
 	id := u.x.md.ID
 	pending := true
+	transient := func(err error) bool { return busy(err) || notYetKnown(err) }
 	for try := 0; ; try++ {
 		var err error
 		if single.Load() {
-			err = u.sendOneByOne(ctx, nc, b, pending)
+			err = retryTransient(ctx, transient, func() error { return u.sendOneByOne(ctx, nc, b, pending) })
 		} else {
-			_, err = nc.PutSliverBatch(ctx, id, b.batch, pending)
+			err = retryTransient(ctx, transient, func() error {
+				_, err := nc.PutSliverBatch(ctx, id, b.batch, pending)
+				return err
+			})
 			if noBatchRoute(err) {
 				single.Store(true)
 				continue
@@ -274,7 +289,11 @@ func (u *uploader) confirm(ctx context.Context, nc *nodeapi.Client, com *committ
 	id := u.x.md.ID
 	want := confirmationMessage(com, id, obj, pers)
 	for try := 0; ; try++ {
-		sm, err := nc.Confirmation(ctx, id, pers(obj), u.c.cfg.ConfirmationWait)
+		var sm *wire.SignedMessage
+		err := retryTransient(ctx, busy, func() (err error) {
+			sm, err = nc.Confirmation(ctx, id, pers(obj), u.c.cfg.ConfirmationWait)
+			return err
+		})
 		if (behind(err, com.Epoch()) || stillStoring(err, com.Epoch())) && try < lagRetries {
 			if err := clock.Sleep(ctx, clock.System, 200*time.Millisecond); err != nil {
 				return bls.Signature{}, err

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/walrus-go/walrus/bls"
 	"github.com/walrus-go/walrus/committee"
 	"github.com/walrus-go/walrus/ids"
+	"github.com/walrus-go/walrus/internal/clock"
 	"github.com/walrus-go/walrus/nodeapi"
 	"github.com/walrus-go/walrus/wire"
 )
@@ -264,4 +267,62 @@ func stillStoring(err error, epoch uint32) bool {
 	}
 	v, ok := nodeapi.ErrorEpoch(err)
 	return ok && v == epoch
+}
+
+// Transient refusals. A node may refuse a request for a moment: it is busy
+// (503 UNAVAILABLE, 429 RESOURCE_EXHAUSTED), or, right after accepting a
+// blob's metadata or seeing its registration, it does not find them yet
+// for the slivers that follow (METADATA_NOT_FOUND, NOT_REGISTERED). Such a
+// request is repeated a few times, after a short and growing wait.
+const (
+	// transientRetries bounds how often retryTransient repeats a request.
+	transientRetries = 5
+	// transientBackoff is the wait before the first repetition; it doubles
+	// with each further one (0.1 to 1.6 s, about 3 s in all).
+	transientBackoff = 100 * time.Millisecond
+	// maxRetryAfter caps the wait a node's Retry-After asks for.
+	maxRetryAfter = 5 * time.Second
+)
+
+// busy reports whether err is a node's 503 or 429 answer (from the node
+// or from a proxy in front of it).
+func busy(err error) bool {
+	var e *nodeapi.Error
+	return errors.As(err, &e) && (e.Code == http.StatusServiceUnavailable || e.Code == http.StatusTooManyRequests)
+}
+
+// notYetKnown reports whether err is a node's METADATA_NOT_FOUND or
+// NOT_REGISTERED answer. To slivers sent after the node accepted the
+// blob's metadata, either is transient: the node is still moving the
+// metadata from its pending cache to its store, or has not yet seen the
+// registration the client waited for.
+func notYetKnown(err error) bool {
+	return nodeapi.IsReason(err, nodeapi.ReasonMetadataNotFound) || nodeapi.IsReason(err, nodeapi.ReasonNotRegistered)
+}
+
+// retryWait is the wait before repetition try (from 0) of a request the
+// node refused with err: the Retry-After it asked for, capped at
+// maxRetryAfter, or else transientBackoff doubled try times.
+func retryWait(err error, try int) time.Duration {
+	var e *nodeapi.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return min(time.Duration(e.RetryAfter)*time.Second, maxRetryAfter)
+	}
+	return transientBackoff << try
+}
+
+// retryTransient calls do, and calls it again, at most transientRetries
+// times, while it fails with an error for which retryable holds, waiting
+// retryWait in between. It returns do's last error, or ctx's if ctx ends
+// during a wait.
+func retryTransient(ctx context.Context, retryable func(error) bool, do func() error) error {
+	for try := 0; ; try++ {
+		err := do()
+		if err == nil || try >= transientRetries || !retryable(err) {
+			return err
+		}
+		if err := clock.Sleep(ctx, clock.System, retryWait(err, try)); err != nil {
+			return err
+		}
+	}
 }

@@ -220,6 +220,13 @@ type fixture struct {
 
 func newFixture(t testing.TB, cfg nodeapi.Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfg, nil)
+}
+
+// newFixtureWith is newFixture with the server's store wrapped by wrap
+// (nil: the memStore itself); f.store stays the memStore underneath.
+func newFixtureWith(t testing.TB, cfg nodeapi.Config, wrap func(*memStore) nodeapi.Store) *fixture {
+	t.Helper()
 	key, err := bls.KeyFromIKM(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +234,11 @@ func newFixture(t testing.TB, cfg nodeapi.Config) *fixture {
 	f := &fixture{t: t, store: newMemStore(), key: key, block: blocklist{}, reg: prometheus.NewRegistry(),
 		chain: &memChain{epoch: 3, owned: []uint16{0, 1, 2, 3, 4}, regs: map[blob.ID]nodeapi.Registration{}},
 		now:   time.Unix(1000, 0)}
-	f.srv, err = nodeapi.New(cfg, nodeapi.Deps{Params: params, Key: key, Store: f.store, Chain: f.chain,
+	var st nodeapi.Store = f.store
+	if wrap != nil {
+		st = wrap(f.store)
+	}
+	f.srv, err = nodeapi.New(cfg, nodeapi.Deps{Params: params, Key: key, Store: st, Chain: f.chain,
 		Blocklist: f.block, Registerer: f.reg, Now: f.clock})
 	if err != nil {
 		t.Fatal(err)

@@ -81,16 +81,9 @@ func (s *Server) getMetadataStatus(w http.ResponseWriter, r *http.Request) error
 	if s.blocked(id) {
 		return errForbidden("metadata")
 	}
-	_, ok, err := s.deps.Store.Metadata(id)
+	st, err := s.metadataStatus(id)
 	if err != nil {
 		return err
-	}
-	st := StatusNonexistent
-	switch {
-	case ok:
-		st = StatusStored
-	case s.pending.metadata(id) != nil:
-		st = StatusBuffered
 	}
 	writeSuccess(w, http.StatusOK, st)
 	return nil
@@ -163,6 +156,13 @@ func (s *Server) flushIfRegistered(id blob.ID) {
 // metadataFor returns the blob's metadata from the store or, when pending
 // data may be used, from the pending cache (also for a blob just registered
 // whose pending data is being flushed).
+//
+// A flush (flushPending) drops metadata from the cache only once the store
+// holds it, but it may run entirely between this lookup's read of the
+// store and its read of the cache, so that both miss. The store is then
+// read again: metadata that left the cache is in it. Metadata already
+// stored, the common case, still costs a single read, and only a blob
+// whose metadata is really missing pays for the second one.
 func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, error) {
 	md, ok, err := s.deps.Store.Metadata(id)
 	if err != nil {
@@ -175,8 +175,46 @@ func (s *Server) metadataFor(id blob.ID, pending bool) (*blob.MetadataWithID, er
 		if md := s.pending.metadata(id); md != nil {
 			return md, nil
 		}
+		if md, ok, err := s.deps.Store.Metadata(id); err != nil {
+			return nil, err
+		} else if ok {
+			return md, nil
+		}
 	}
 	return nil, newError("FAILED_PRECONDITION", ReasonMetadataNotFound, "blob metadata is required but missing", nil)
+}
+
+// metadataStatus is the blob's metadata status: stored, buffered or
+// nonexistent. Like metadataFor, it reads the store again after missing in
+// both places, so that a flush in between does not make it nonexistent.
+func (s *Server) metadataStatus(id blob.ID) (StoredStatus, error) {
+	_, ok, err := s.deps.Store.Metadata(id)
+	if err != nil || ok {
+		return StatusStored, err
+	}
+	if s.pending.metadata(id) != nil {
+		return StatusBuffered, nil
+	}
+	if _, ok, err = s.deps.Store.Metadata(id); err != nil || ok {
+		return StatusStored, err
+	}
+	return StatusNonexistent, nil
+}
+
+// sliverStatus is a sliver's status, stored, buffered or nonexistent, read
+// like metadataStatus: the store again after missing in both places.
+func (s *Server) sliverStatus(id blob.ID, shard uint16, t blob.SliverType) (StoredStatus, error) {
+	ok, err := s.deps.Store.HasSliver(shard, t, id)
+	if err != nil || ok {
+		return StatusStored, err
+	}
+	if s.pending.hasSliver(id, shard, t) {
+		return StatusBuffered, nil
+	}
+	if ok, err = s.deps.Store.HasSliver(shard, t, id); err != nil || ok {
+		return StatusStored, err
+	}
+	return StatusNonexistent, nil
 }
 
 // putSliver checks, in order: parameters, blocklist, shard assignment,
@@ -366,17 +404,11 @@ func (s *Server) getSliverStatus(w http.ResponseWriter, r *http.Request) error {
 		return errForbidden("sliver")
 	}
 	shard := uint16(s.deps.Params.ShardOfPair(id, pair))
-	ok, err := s.deps.Store.HasSliver(shard, t, id)
+	st, err := s.sliverStatus(id, shard, t)
 	if err != nil {
 		return err
 	}
-	st := StatusNonexistent
-	switch {
-	case ok:
-		st = StatusStored
-	case s.pending.hasSliver(id, shard, t):
-		st = StatusBuffered
-	case !s.serves(shard):
+	if st == StatusNonexistent && !s.serves(shard) {
 		return errShardNotAssigned(int(shard), s.deps.Chain.Epoch())
 	}
 	writeSuccess(w, http.StatusOK, st)

@@ -479,20 +479,25 @@ func (s *Server) DropPending(id blob.ID) { s.pending.take(id) }
 func (s *Server) PendingBytes() int64 { return s.pending.size() }
 
 // flushPending stores the pending data of a newly registered blob. The
-// data stays in the cache until it is stored, so that an upload racing with
-// the flush still finds the blob's metadata.
+// data leaves the cache only once the store holds it, so that an upload
+// racing with the flush finds the blob's metadata in one or the other
+// (metadataFor reads the store again after missing in both). Data the
+// store refuses stays in the cache as well, for the next flush (another
+// upload of the blob, a confirmation request) or until it expires: a failed
+// write must not lose what the client was told is buffered.
 func (s *Server) flushPending(id blob.ID) {
 	p := s.pending.peek(id)
 	if p == nil {
 		return
 	}
-	defer s.pending.remove(id, p)
 	if p.md != nil {
-		if _, ok, err := s.deps.Store.Metadata(id); err == nil && !ok {
-			if err := s.deps.Store.PutMetadata(p.md); err != nil {
-				s.log.Error("storing pending metadata", "blob_id", id, "err", err)
-				return
-			}
+		_, ok, err := s.deps.Store.Metadata(id)
+		if err == nil && !ok {
+			err = s.deps.Store.PutMetadata(p.md)
+		}
+		if err != nil {
+			s.log.Error("storing pending metadata", "blob_id", id, "err", err)
+			return
 		}
 	}
 	var slivers []ShardSliver
@@ -504,8 +509,10 @@ func (s *Server) flushPending(id blob.ID) {
 	if len(slivers) > 0 {
 		if err := s.deps.Store.PutSlivers(id, slivers); err != nil {
 			s.log.Error("storing pending slivers", "blob_id", id, "slivers", len(slivers), "err", err)
+			return
 		}
 	}
+	s.pending.remove(id, p)
 }
 
 // getAPIDocs serves the OpenAPI description. A failed write is not

@@ -147,7 +147,10 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id blob.ID, e
 		return e
 	}
 	if h := r.Header.Get("Range"); h != "" {
-		return s.serveRange(w, r, id, h, extra)
+		// A Range that does not parse is ignored: the whole blob, 200.
+		if br, ok := parseRange(h); ok {
+			return s.serveRange(w, r, id, br, extra)
+		}
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, id.String()) {
 		if bi, err := s.blobInfo(r.Context(), id, false); err == nil && bi.certified {
@@ -360,12 +363,9 @@ func etagMatch(inm, tag string) bool {
 	return false
 }
 
-// serveRange answers a Range request: 206 with the bytes, or 416.
-func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, header string, extra func(http.Header)) error {
-	br, err := parseRange(header)
-	if err != nil {
-		return errf(http.StatusRequestedRangeNotSatisfiable, ReasonInvalidByteRange, "invalid byte range parameters: %v", err)
-	}
+// serveRange answers a Range request: 206 with the bytes, or 416 when
+// no byte of the range is in the blob.
+func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, id blob.ID, br byteRange, extra func(http.Header)) error {
 	var data []byte
 	var size uint64
 	var bi blobInfo

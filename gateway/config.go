@@ -24,6 +24,12 @@ const (
 	DefaultMemoryBudget      = 1 << 30
 	DefaultBlocklistReload   = 5 * time.Second
 	DefaultEpochs            = 1 // Walrus's publisher default
+
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultBodyIdleTimeout   = 10 * time.Second
+	DefaultMinBodyRate       = 32 << 10 // bytes per second
+	DefaultBodyRateGrace     = 5 * time.Second
 )
 
 // DefaultAllowedHeaders are the blob attributes returned as response
@@ -97,6 +103,30 @@ type Config struct {
 	// temporary directory).
 	TempDir string `yaml:"temp_dir"`
 
+	// ReadHeaderTimeout bounds the reading of a request's headers (default
+	// 10s) and IdleTimeout the wait of a kept-alive connection for its
+	// next request (default 2 minutes); negative: no bound.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// ReadTimeout and WriteTimeout bound the reading of a whole request and
+	// the writing of a whole answer (http.Server's; default 0: none). Any
+	// bound there would cut legitimate large uploads and streamed reads, so
+	// the publisher's bodies have deadlines of their own instead (below),
+	// which replace ReadTimeout for them.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// BodyIdleTimeout is the longest a PUT body may send nothing: before
+	// its first byte, which it must send before it takes an admission slot,
+	// and between two bytes once admitted (default 10s; negative: no bound).
+	BodyIdleTimeout time.Duration `yaml:"body_idle_timeout"`
+	// MinBodyRate is the average rate, in bytes per second, that a PUT body
+	// must keep from its admission on, once BodyRateGrace has passed
+	// (defaults 32 KiB/s and 5s; a negative rate: no minimum; a negative
+	// grace: none, the rate applies at once). A body that falls behind, or
+	// idles too long, is answered 408 and frees its slot.
+	MinBodyRate   int64         `yaml:"min_body_rate"`
+	BodyRateGrace time.Duration `yaml:"body_rate_grace"`
+
 	// Auth, if set, requires a JWT on the publisher's routes.
 	Auth *AuthConfig `yaml:"auth"`
 	// Wallets are the publisher's sub-wallets.
@@ -147,6 +177,21 @@ func (c Config) WithDefaults() Config {
 	if c.DefaultEpochs == 0 {
 		c.DefaultEpochs = DefaultEpochs
 	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = DefaultMinBodyRate
+	}
+	if c.BodyRateGrace == 0 {
+		c.BodyRateGrace = DefaultBodyRateGrace
+	}
 	if c.Auth != nil {
 		a := c.Auth.withDefaults()
 		c.Auth = &a
@@ -182,7 +227,7 @@ func (c *Config) Validate() error {
 	if c.MemoryBudget < 0 {
 		errs = append(errs, errors.New("gateway: memory_budget must not be negative"))
 	}
-	if c.BlocklistReload < 0 || c.CacheTTL < 0 {
+	if c.BlocklistReload < 0 || c.CacheTTL < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 {
 		errs = append(errs, errors.New("gateway: durations must not be negative"))
 	}
 	if c.Wallets.N < 0 || c.Wallets.RefillInterval < 0 {

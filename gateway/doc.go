@@ -11,13 +11,20 @@
 // blobs go through a cache of decoded blobs bounded by bytes (with
 // concurrent misses of one blob collapsed into one read); stores run on a
 // pool of sub-wallets so that concurrent uploads do not serialize on one
-// account's sequence numbers; request admission is bounded per role (429
-// beyond it); an optional JWT guards the publisher; a blocklist file
+// account's sequence numbers, and an identical deletable store is answered
+// with the Blob object the publisher's wallet already holds rather than
+// paid again; request admission is bounded per role (429 beyond it), and a
+// PUT body must send its first byte before it is admitted and keep a
+// minimum rate after (408 otherwise), so that slow clients cannot hold the
+// slots; an optional JWT guards the publisher; a blocklist file
 // answers 451, and a reload that blocks a blob drops what the caches hold
 // of it. Errors are AIP-193 answers whose code and status are a pair of
 // Walrus's table (internal/httpx, shared with the storage node API), so
 // that Walrus's clients parse them: a body or blob over a limit is 403
-// SIZE_EXCEEDED, as in Walrus, not HTTP's 413.
+// SIZE_EXCEEDED, as in Walrus, not HTTP's 413. Two answers leave the
+// table because HTTP requires them: 405 with Allow for a method a known
+// path does not serve, and 408 for a body too slow. A Range header that
+// does not parse is ignored (RFC 9110): the whole blob is served.
 //
 // Handlers return their errors (httpx.HandlerFunc) rather than answer
 // them, and one place answers (httpx.Serve with Server.fail): an apiError

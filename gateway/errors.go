@@ -51,7 +51,22 @@ const (
 	ReasonUnavailable            = httpx.ReasonUnavailable      // Walrus (domain global): retry later
 	ReasonInternal               = httpx.ReasonInternal         // Walrus (domain global)
 	ReasonNotFound               = "NOT_FOUND"                  // no such endpoint
+	ReasonMethodNotAllowed       = "METHOD_NOT_ALLOWED"         // a known endpoint, another method (405)
 )
+
+// statusUnimplemented is the AIP-193 status of a 405 (google.rpc.Code
+// UNIMPLEMENTED: the operation is not supported). Walrus's table has no
+// 405, so no Walrus client parses this answer whatever its status; the
+// status names the failure for everyone else.
+const statusUnimplemented = "UNIMPLEMENTED"
+
+// methodNotAllowed is the answer to a method a known route does not
+// serve: 405 with the route's methods in Allow (RFC 9110 15.5.6).
+func methodNotAllowed(method, path, allow string) *apiError {
+	e := errf(http.StatusBadRequest, ReasonMethodNotAllowed, "%s is not allowed on %s; allowed: %s", clip(method), clip(path), allow)
+	e.Code, e.Status, e.Allow = http.StatusMethodNotAllowed, statusUnimplemented, allow
+	return e
+}
 
 // aipError names httpx.Error for embedding in apiError: embedded under
 // its own name, Error, the field would hide the Error method that makes
@@ -65,6 +80,11 @@ type apiError struct {
 	aipError
 	// ContentRange is set on a 416 ("bytes */SIZE").
 	ContentRange string
+	// Allow is set on a 405: the methods of the route.
+	Allow string
+	// CloseConn closes the connection after the answer (a 408: the rest
+	// of the body is not read).
+	CloseConn bool
 }
 
 // statusFor returns the AIP-193 status of an answer built with an HTTP
@@ -119,6 +139,12 @@ func (e *apiError) write(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 	if e.ContentRange != "" {
 		h.Set("Content-Range", e.ContentRange)
+	}
+	if e.Allow != "" {
+		h.Set("Allow", e.Allow)
+	}
+	if e.CloseConn {
+		h.Set("Connection", "close")
 	}
 	httpx.WriteError(w, &e.aipError)
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/internal/httpx"
@@ -75,5 +77,25 @@ func TestErrorWrite(t *testing.T) {
 	}
 	if got := e.Error(); got != "416 RANGE_NOT_SATISFIABLE INVALID_BYTE_RANGE: the range is outside the blob of 10 bytes" {
 		t.Fatalf("Error() = %q", got)
+	}
+}
+
+// TestOutsideTable: the two answers that leave Walrus's table on purpose,
+// as HTTP requires: 405 with Allow, and 408 for a body too slow, which
+// also closes the connection.
+func TestOutsideTable(t *testing.T) {
+	w := httptest.NewRecorder()
+	methodNotAllowed("DELETE", "/v1/blobs", "PUT").write(w)
+	if w.Code != 405 || w.Header().Get("Allow") != "PUT" || w.Header().Get("Cache-Control") != "no-store" ||
+		!strings.Contains(w.Body.String(), `"code":405,"status":"UNIMPLEMENTED"`) ||
+		!strings.Contains(w.Body.String(), `"reason":"METHOD_NOT_ALLOWED"`) {
+		t.Fatalf("405: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	w = httptest.NewRecorder()
+	bodyTooSlow("slow", &deadlineBody{n: 3, idle: time.Second, rate: 10, grace: time.Second}).write(w)
+	if w.Code != 408 || w.Header().Get("Connection") != "close" ||
+		!strings.Contains(w.Body.String(), `"code":408,"status":"DEADLINE_EXCEEDED"`) ||
+		!strings.Contains(w.Body.String(), `"reason":"BODY_TOO_SLOW"`) || !strings.Contains(w.Body.String(), `"received":3`) {
+		t.Fatalf("408: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }

@@ -55,6 +55,7 @@ type Server struct {
 	block     *blocklist.List
 	auth      *authenticator
 	wallets   *wallets
+	owned     *ownedBlobs     // the main wallet's Blob objects, for reuse
 	allowed   map[string]bool // canonical header names
 	flight    singleflight.Group
 	blobs     *cache[blob.ID, *blobEntry]
@@ -123,6 +124,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		if s.wallets, err = newWallets(ctx, wc, s.c, keys, s.log); err != nil {
 			return nil, err
 		}
+		s.owned = newOwnedBlobs()
+		s.loadOwned(ctx)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -152,13 +155,70 @@ func (s *Server) routes() http.Handler {
 		handle("GET /v1/quilts/{quilt_id}/patches", s.limited(s.agg, s.listPatches))
 	}
 	if s.cfg.Publisher {
-		handle("PUT /v1/blobs", s.limited(s.pub, s.putBlob))
-		handle("PUT /v1/quilts", s.limited(s.pub, s.putQuilt))
+		handle("PUT /v1/blobs", s.guardBody(s.cfg.MaxBodySize, s.limited(s.pub, s.putBlob)))
+		handle("PUT /v1/quilts", s.guardBody(s.cfg.MaxQuiltBodySize, s.limited(s.pub, s.putQuilt)))
 	}
-	handle("/", func(w http.ResponseWriter, r *http.Request) error {
-		return errf(http.StatusNotFound, ReasonNotFound, "no endpoint %s %s", r.Method, clip(r.URL.Path))
-	})
-	return cors(mux)
+	// No catch-all pattern: a "/" route would match every path whatever
+	// its method, and the mux could no longer tell a wrong method (405
+	// with Allow) from an unknown path (404). Requests no pattern matches
+	// get the gateway's own 404 or 405 instead of the mux's text ones.
+	unrouted := s.instrument("/", func(w http.ResponseWriter, r *http.Request) error { return s.unrouted(mux, w, r) })
+	return cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			unrouted.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// unrouted answers a request that no pattern of mux matches: the mux's
+// answer (404, 405 with Allow, or a redirect to the cleaned path) is
+// recorded, then a 404 or 405 is sent as the gateway's AIP-193 error and
+// anything else as the mux wrote it.
+func (s *Server) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	h, _ := mux.Handler(r)
+	rec := &muxAnswer{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.code {
+	case http.StatusMethodNotAllowed:
+		return methodNotAllowed(r.Method, r.URL.Path, rec.header.Get("Allow"))
+	case http.StatusNotFound, 0:
+		return errf(http.StatusNotFound, ReasonNotFound, "no endpoint %s %s", clip(r.Method), clip(r.URL.Path))
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.code)
+	_, _ = w.Write(rec.body)
+	return nil
+}
+
+// muxAnswer records the answer of the mux's own handlers (404, 405,
+// redirects), which are small.
+type muxAnswer struct {
+	header http.Header
+	code   int
+	body   []byte
+}
+
+// Header is the recorded answer's header.
+func (m *muxAnswer) Header() http.Header { return m.header }
+
+// WriteHeader records the first code.
+func (m *muxAnswer) WriteHeader(code int) {
+	if m.code == 0 {
+		m.code = code
+	}
+}
+
+// Write records body bytes (200 if no code was written).
+func (m *muxAnswer) Write(b []byte) (int, error) {
+	if m.code == 0 {
+		m.code = http.StatusOK
+	}
+	m.body = append(m.body, b...)
+	return len(b), nil
 }
 
 // limited runs h within a limiter's admission (429 beyond it).
@@ -225,8 +285,14 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// serve serves h on l until Close. The server bounds the reading of
+// headers and idle connections; whole-request Read and Write timeouts are
+// off unless configured, since any bound there would cut large uploads
+// and streamed reads: publisher bodies have their own deadlines
+// (guardBody).
 func (s *Server) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,
+		ReadTimeout: s.cfg.ReadTimeout, WriteTimeout: s.cfg.WriteTimeout,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	s.listeners = append(s.listeners, l)
 	s.servers = append(s.servers, srv)

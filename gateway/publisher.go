@@ -161,6 +161,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	if errors.As(err, &mbe) {
 		return nil, tooLarge(limit)
 	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return nil, ae // a body too slow (guardBody)
+	}
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, ReasonMalformedRequest, "reading the request body: %v", err)
 	}
@@ -205,9 +209,16 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) error {
 	done(true)
 	start := s.now()
 	opts := s.options(sq)
-	opts.CheckID = s.checkNotBlocked
 	res, err := s.store(r.Context(), func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
-		return c.StoreReaderAt(ctx, f, size, opts)
+		o := opts
+		var finish func(*client.StoreResult)
+		o.CheckID, finish = s.reuseCheck(ctx, opts, false)
+		res, err := c.StoreReaderAt(ctx, f, size, o)
+		if ru := (*reused)(nil); errors.As(err, &ru) {
+			res, err = ru.result, nil
+		}
+		finish(res)
+		return res, err
 	})
 	if err != nil {
 		// The uploads may still read the spool in the background only
@@ -225,7 +236,11 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) error {
 		f.Close()
 		return fmt.Errorf("blob %s was marked invalid", res.BlobID)
 	}
-	s.log.Info("stored blob", "blob", res.BlobID, "size", size, "epochs", sq.epochs, "took", s.now().Sub(start))
+	if res.Result.AlreadyCertified != nil && res.Result.AlreadyCertified.Object != nil {
+		s.log.Info("reused an owned blob", "blob", res.BlobID, "object", res.ObjectID, "size", size, "epochs", sq.epochs)
+	} else {
+		s.log.Info("stored blob", "blob", res.BlobID, "size", size, "epochs", sq.epochs, "took", s.now().Sub(start))
+	}
 	if s.blobs.fits(size) {
 		if data, err := readAllAt(f, size); err == nil {
 			s.remember(res, data)
@@ -259,10 +274,14 @@ func (s *Server) spoolBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	_ = os.Remove(f.Name())
 	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
+	var ae *apiError
 	switch {
 	case errors.As(err, &mbe):
 		f.Close()
 		return nil, 0, tooLarge(limit)
+	case errors.As(err, &ae):
+		f.Close()
+		return nil, 0, ae // a body too slow (guardBody)
 	case err != nil:
 		f.Close()
 		return nil, 0, errf(http.StatusBadRequest, ReasonMalformedRequest, "reading the request body: %v", err)
@@ -324,17 +343,35 @@ func (s *Server) remember(res *client.StoreResult, data []byte) {
 // before anything is paid.
 func (s *Server) storeQuilt(ctx context.Context, q *quilt.Quilt, sq storeQuery) (*client.QuiltStore, error) {
 	opts := s.options(sq)
-	opts.CheckID = s.checkNotBlocked
 	var qs *client.QuiltStore
 	_, err := s.store(ctx, func(ctx context.Context, c *client.Client) (*client.StoreResult, error) {
+		o := opts
+		var finish func(*client.StoreResult)
+		o.CheckID, finish = s.reuseCheck(ctx, opts, true)
 		var err error
-		qs, err = c.StoreBuiltQuilt(ctx, q, opts)
-		if qs == nil {
-			return nil, err
+		qs, err = c.StoreBuiltQuilt(ctx, q, o)
+		if ru := (*reused)(nil); errors.As(err, &ru) {
+			qs, err = reusedQuilt(q, ru.result), nil
 		}
-		return qs.Store, err
+		var res *client.StoreResult
+		if qs != nil {
+			res = qs.Store
+		}
+		finish(res)
+		return res, err
 	})
 	return qs, err
+}
+
+// reusedQuilt is the answer to a quilt store that reuses an owned object
+// (res): the quilt's patches with their patch IDs in it.
+func reusedQuilt(q *quilt.Quilt, res *client.StoreResult) *client.QuiltStore {
+	qs := &client.QuiltStore{Store: res, Quilt: q, Result: client.QuiltStoreResult{BlobStoreResult: res.Result}}
+	qs.Result.StoredQuiltBlobs = make([]client.StoredQuiltPatch, len(q.Index.Entries))
+	for i, e := range q.Index.Entries {
+		qs.Result.StoredQuiltBlobs[i] = client.StoredQuiltPatch{Identifier: e.Identifier, QuiltPatchID: e.PatchID(res.BlobID).String()}
+	}
+	return qs
 }
 
 // checkNotBlocked is the stores' CheckID: the blocklist's answer as an error.

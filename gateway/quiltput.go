@@ -69,6 +69,10 @@ func parseQuiltForm(body io.Reader, contentType string) ([]quilt.Patch, *apiErro
 		if errors.As(err, &mbe) {
 			return tooLarge(mbe.Limit)
 		}
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return ae // a body too slow (guardBody)
+		}
 		return bad("failed to parse multipart form: %v", err)
 	}
 	mr := multipart.NewReader(body, params["boundary"])

@@ -1,72 +1,100 @@
 package gateway
 
 import (
-	"errors"
-	"fmt"
+	"cmp"
+	"math"
 	"strconv"
 	"strings"
 )
 
 // byteRange is one range of a Range header (RFC 9110 14.1.2): first-last
-// (last < 0: to the end) or, with suffix, the last n bytes.
+// (last < 0: to the end) or, with isSuffix, the last suffix bytes.
 type byteRange struct {
 	first, last int64
-	suffix      int64 // > 0: the last suffix bytes (first, last unused)
+	isSuffix    bool
+	suffix      int64 // the last suffix bytes (0: none, unsatisfiable)
 }
 
-var errBadRange = errors.New("invalid range header")
+// maxPos stands for a position too large for an int64: it is past the end
+// of any blob.
+const maxPos = math.MaxInt64
 
 // parseRange parses a Range header value: one range of bytes, "bytes=a-b"
-// (Walrus's form), "bytes=a-" or "bytes=-n". Several ranges, other units
-// and malformed values are errors (the aggregator answers 416).
-func parseRange(h string) (byteRange, error) {
-	unit, spec, ok := strings.Cut(strings.TrimSpace(h), "=")
-	if !ok || !strings.EqualFold(strings.TrimSpace(unit), "bytes") {
-		return byteRange{}, fmt.Errorf("%w: %q: want bytes=START-END", errBadRange, clip(h))
+// (Walrus's form), "bytes=a-" or "bytes=-n". ok is false when the header
+// is to be ignored, the whole blob served with 200 (RFC 9110 14.2): a
+// value that does not parse (bytes=5-2, bytes=abc), another unit
+// (items=0-4; an origin server must ignore units it does not know) or
+// several ranges (which the aggregator does not serve as multipart, and
+// may ignore). A range that parses is returned even when no blob can
+// satisfy it (bytes=-0); resolve tells, with the blob's size. A position
+// too large for an int64 is past the end of any blob: as an end it is the
+// blob's last byte, as a start it cannot be satisfied.
+func parseRange(h string) (r byteRange, ok bool) {
+	unit, spec, found := strings.Cut(strings.TrimSpace(h), "=")
+	if !found || !strings.EqualFold(strings.TrimSpace(unit), "bytes") {
+		return byteRange{}, false
 	}
 	spec = strings.TrimSpace(spec)
 	if strings.Contains(spec, ",") {
-		return byteRange{}, fmt.Errorf("%w: only one range per request", errBadRange)
+		return byteRange{}, false
 	}
-	a, b, ok := strings.Cut(spec, "-")
-	if !ok {
-		return byteRange{}, fmt.Errorf("%w: %q: want bytes=START-END", errBadRange, clip(h))
+	a, b, found := strings.Cut(spec, "-")
+	if !found {
+		return byteRange{}, false
 	}
 	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	num := func(s string) (int64, bool) {
-		if s == "" || strings.TrimLeft(s, "0123456789") != "" {
-			return 0, false
-		}
-		v, err := strconv.ParseInt(s, 10, 64)
-		return v, err == nil
-	}
 	if a == "" {
-		n, ok := num(b)
-		if !ok || n == 0 {
-			return byteRange{}, fmt.Errorf("%w: %q: a suffix range needs a length > 0", errBadRange, clip(h))
+		n, ok := position(b)
+		if !ok {
+			return byteRange{}, false
 		}
-		return byteRange{suffix: n}, nil
+		return byteRange{isSuffix: true, suffix: n}, true
 	}
-	first, ok := num(a)
+	first, ok := position(a)
 	if !ok {
-		return byteRange{}, fmt.Errorf("%w: %q: bad start", errBadRange, clip(h))
+		return byteRange{}, false
 	}
 	if b == "" {
-		return byteRange{first: first, last: -1}, nil
+		return byteRange{first: first, last: -1}, true
 	}
-	last, ok := num(b)
-	if !ok || last < first {
-		return byteRange{}, fmt.Errorf("%w: %q: the end must be a number not below the start", errBadRange, clip(h))
+	last, ok := position(b)
+	if !ok || compareDigits(a, b) > 0 {
+		// RFC 9110 14.1.1: a last-pos below the first-pos is invalid.
+		return byteRange{}, false
 	}
-	return byteRange{first: first, last: last}, nil
+	return byteRange{first: first, last: last}, true
+}
+
+// position parses a run of decimal digits (RFC 9110's 1*DIGIT), maxPos
+// when it does not fit an int64.
+func position(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return maxPos, true // only digits: out of range
+	}
+	return v, true
+}
+
+// compareDigits compares two runs of decimal digits as numbers, whatever
+// their size.
+func compareDigits(a, b string) int {
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	return strings.Compare(a, b)
 }
 
 // resolve returns the range's offset and length in a blob of size bytes;
 // ok is false when no byte of the range is in the blob (416). An end past
-// the blob is cut to it (RFC 9110).
+// the blob is cut to it, and a suffix longer than the blob is the whole
+// blob (RFC 9110 14.1.2).
 func (r byteRange) resolve(size uint64) (start, length uint64, ok bool) {
-	if r.suffix > 0 {
-		if size == 0 {
+	if r.isSuffix {
+		if size == 0 || r.suffix <= 0 {
 			return 0, 0, false
 		}
 		n := min(uint64(r.suffix), size)

@@ -43,6 +43,11 @@ type daemonFlags struct {
 	logLevel              string
 	memoryBudget, tempDir string
 	aggregator, publisher bool
+	// HTTP timeouts (all roles) and the publisher's body deadlines.
+	readHeaderTimeout, idleTimeout time.Duration
+	readTimeout, writeTimeout      time.Duration
+	bodyIdleTimeout, bodyRateGrace time.Duration
+	minBodyRate                    string
 }
 
 func (f *daemonFlags) add(cmd *cobra.Command) {
@@ -51,6 +56,10 @@ func (f *daemonFlags) add(cmd *cobra.Command) {
 	fl.StringVarP(&f.metrics, "metrics-address", "a", gateway.DefaultMetricsAddress, "address of the Prometheus metrics (/metrics); off for none")
 	fl.StringVar(&f.blocklist, "blocklist", "", "file of blocked blob IDs (a YAML list, or one per line), re-read when it changes")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (logs go to stderr)")
+	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", gateway.DefaultReadHeaderTimeout, "longest time to read a request's headers (0: none)")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", gateway.DefaultIdleTimeout, "longest time a kept-alive connection waits for its next request (0: none)")
+	fl.DurationVar(&f.readTimeout, "read-timeout", 0, "longest time to read a whole request, body included (0: none; publisher bodies have their own deadlines)")
+	fl.DurationVar(&f.writeTimeout, "write-timeout", 0, "longest time to write a whole answer (0: none, so that large streamed reads are not cut)")
 	if f.aggregator {
 		fl.StringSliceVar(&f.allowedHeaders, "allowed-headers", gateway.DefaultAllowedHeaders, "blob attributes returned as headers by /v1/blobs/by-object-id")
 		fl.BoolVar(&f.allowQuiltTags, "allow-quilt-patch-tags-in-response", false, "return every tag of a quilt patch as a header, not only allowed ones")
@@ -67,6 +76,9 @@ func (f *daemonFlags) add(cmd *cobra.Command) {
 		fl.StringVar(&f.memoryBudget, "memory-budget", "1GiB", "memory the stores share (each gets an equal part, at least 64MiB); bodies are spooled to --temp-dir")
 		fl.StringVar(&f.tempDir, "temp-dir", "", "where request bodies and scratch space go (default: the system's temporary directory)")
 		fl.IntVar(&f.pubBuffer, "max-buffer-size", gateway.DefaultPublisherBuffer, "stores waiting beyond those; more get 429")
+		fl.DurationVar(&f.bodyIdleTimeout, "body-idle-timeout", gateway.DefaultBodyIdleTimeout, "longest a PUT body may send nothing, before its first byte and once admitted (408 beyond; 0: none)")
+		fl.StringVar(&f.minBodyRate, "min-body-rate", "32KiB", "average rate per second a PUT body must keep once admitted, after --body-rate-grace (408 below; 0: none)")
+		fl.DurationVar(&f.bodyRateGrace, "body-rate-grace", gateway.DefaultBodyRateGrace, "time an admitted PUT body has before --min-body-rate applies (0: none)")
 		fl.IntVar(&f.nClients, "n-clients", 8, "sub-wallets storing concurrently")
 		fl.StringVar(&f.subWalletsDir, "sub-wallets-dir", "", "directory of the sub-wallets' keystores (default: keys derived from the wallet)")
 		fl.Uint64Var(&f.minBalance, "sub-wallets-min-balance", 500_000_000, "FROST below which a sub-wallet is refilled")
@@ -87,7 +99,15 @@ func (f *daemonFlags) add(cmd *cobra.Command) {
 // config turns the flags into the gateway's configuration.
 func (f *daemonFlags) config() (gateway.Config, error) {
 	c := gateway.Config{Aggregator: f.aggregator, Publisher: f.publisher, BindAddress: f.bind, MetricsAddress: f.metrics,
-		BlocklistPath: f.blocklist}
+		BlocklistPath: f.blocklist, ReadHeaderTimeout: f.readHeaderTimeout, IdleTimeout: f.idleTimeout,
+		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout}
+	// The flags' zero means none; the configuration's zero means the default.
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = -1
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = -1
+	}
 	if f.aggregator {
 		c.AllowedHeaders, c.AllowQuiltPatchTagsInResponse, c.MaxBlobSize = f.allowedHeaders, f.allowQuiltTags, f.maxBlobSize
 		c.AggregatorConcurrency, c.AggregatorBuffer, c.CacheTTL = f.aggConcurrency, f.aggBuffer, f.cacheTTL
@@ -108,6 +128,20 @@ func (f *daemonFlags) config() (gateway.Config, error) {
 			return c, fmt.Errorf("--memory-budget %q: want a size of at least 64MiB", f.memoryBudget)
 		}
 		c.MemoryBudget, c.TempDir = mem, f.tempDir
+		rate, err := cmdenv.ParseSize(f.minBodyRate)
+		if err != nil || rate < 0 {
+			return c, fmt.Errorf("--min-body-rate %q: want a size per second, e.g. 32KiB, or 0 for none", f.minBodyRate)
+		}
+		c.MinBodyRate, c.BodyIdleTimeout, c.BodyRateGrace = rate, f.bodyIdleTimeout, f.bodyRateGrace
+		if rate == 0 {
+			c.MinBodyRate = -1
+		}
+		if c.BodyIdleTimeout == 0 {
+			c.BodyIdleTimeout = -1
+		}
+		if c.BodyRateGrace <= 0 {
+			c.BodyRateGrace = -1 // no grace: the rate applies at once
+		}
 		c.Wallets = gateway.WalletsConfig{N: f.nClients, Dir: f.subWalletsDir, MinBalance: f.minBalance, RefillAmount: f.refill,
 			RefillInterval: f.refillInterval}
 		if f.jwtSecret != "" || f.jwtExpiringSec > 0 || f.jwtVerifyUpload {

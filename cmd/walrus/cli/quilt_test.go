@@ -142,8 +142,8 @@ func TestDaemonCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 404 { // POST is not a route
-		t.Fatalf("POST: %d", resp.StatusCode)
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") == "" { // POST is not a method of the route
+		t.Fatalf("POST: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 	req, _ := http.NewRequest("PUT", "http://"+info.Address+"/v1/blobs", strings.NewReader("via the daemon command"))
 	resp, err = http.DefaultClient.Do(req)

@@ -221,11 +221,15 @@ func (n *Node) build(reg prometheus.Registerer, opts Options) error {
 			return fmt.Errorf("node: listen: %w", err)
 		}
 	}
+	// The connection limits hold TCP connections; TLS goes around them, so
+	// that net/http sees *tls.Conn and bounds the handshake by
+	// ReadHeaderTimeout (api.limits).
+	n.listener = n.api.LimitListener(n.listener)
 	if tlsCfg != nil {
 		n.listener = tls.NewListener(n.listener, tlsCfg)
 	}
-	n.httpServer = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	n.httpServer = &http.Server{Handler: n.api.Handler(), ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	n.api.ConfigureHTTPServer(n.httpServer)
 	return nil
 }
 

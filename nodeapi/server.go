@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,6 +152,9 @@ type Config struct {
 	// UploadWait is how long an upload waits for room under
 	// MaxUploadBytesInFlight before it is refused with 503; default 10s.
 	UploadWait time.Duration `yaml:"upload_wait"`
+	// Limits bound connections, requests in flight, per-client request
+	// rates and slow transfers (limits.go).
+	Limits LimitsConfig `yaml:"limits,omitempty"`
 }
 
 // PendingConfig bounds the pending cache.
@@ -195,6 +199,7 @@ func (c Config) withDefaults() Config {
 	if c.UploadWait == 0 {
 		c.UploadWait = 10 * time.Second
 	}
+	c.Limits = c.Limits.withDefaults()
 	return c
 }
 
@@ -217,6 +222,7 @@ func (c *Config) Validate() error {
 	neg("max_batch_bytes", c.MaxBatchBytes < 0)
 	neg("max_upload_bytes_in_flight", c.MaxUploadBytesInFlight < 0)
 	neg("upload_wait", c.UploadWait < 0)
+	errs = append(errs, c.Limits.validate()...)
 	// A batch larger than the room for all uploads could never get in.
 	if d := c.withDefaults(); d.MaxBatchBytes > d.MaxUploadBytesInFlight && c.MaxBatchBytes >= 0 && c.MaxUploadBytesInFlight >= 0 {
 		errs = append(errs, fmt.Errorf("nodeapi: max_batch_bytes (%d) must not exceed max_upload_bytes_in_flight (%d)",
@@ -252,6 +258,11 @@ type Server struct {
 	bufs    bufPool             // sliver batch frames
 	metrics *metrics
 	mux     *http.ServeMux
+	handler http.Handler // mux under the transfer limits
+
+	limits       *limits
+	limitMetrics *limitMetrics
+	conns        atomic.Pointer[connLimiter] // set by LimitListener
 
 	mu struct {
 		sync.Mutex
@@ -285,12 +296,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(deps.Registerer); err != nil {
 		return nil, err
 	}
+	if s.limitMetrics, err = newLimitMetrics(deps.Registerer); err != nil {
+		return nil, err
+	}
+	s.limits = newLimits(cfg.Limits, cfg.UploadWait, s.limitMetrics)
 	s.routes()
+	s.handler = s.withTransfers(s.mux)
 	return s, nil
 }
 
-// Handler is the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler is the server's HTTP handler. Serve it with an http.Server that
+// ConfigureHTTPServer has set up, on a listener from LimitListener, for
+// every limit to apply; the handler alone applies the per-client rates,
+// the bounds on requests in flight and the transfer deadlines.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Routes (Walrus's paths).
 const (
@@ -313,28 +332,31 @@ const (
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	route := func(method, path string, h httpx.HandlerFunc) {
+	// Each route is in a class of limits (limits.go): the expensive ones
+	// have per-client rates and bounds of their own, every one but health
+	// counts towards MaxConcurrentRequests.
+	route := func(method, path string, c class, h httpx.HandlerFunc) {
 		pattern := method + " " + path
-		s.mux.Handle(pattern, s.instrument(pattern, h))
+		s.mux.Handle(pattern, s.instrument(pattern, s.limited(c, h)))
 	}
-	route("GET", RouteMetadata, s.getMetadata)
-	route("PUT", RouteMetadata, s.putMetadata)
-	route("GET", RouteMetadataStatus, s.getMetadataStatus)
-	route("GET", RouteSliver, s.getSliver)
-	route("PUT", RouteSliver, s.putSliver)
-	route("PUT", RouteSlivers, s.putSlivers)
-	route("GET", RouteSliverStatus, s.getSliverStatus)
-	route("GET", RoutePermanentConfirm, s.getConfirmation)
-	route("GET", RouteDeletableConfirm, s.getConfirmation)
-	route("GET", RouteRecoverySymbols, s.getRecoverySymbols)
-	route("GET", RouteDecodingSymbols, s.getDecodingSymbols)
-	route("POST", RouteInconsistency, s.postInconsistencyProof)
-	route("GET", RouteBlobStatus, s.getBlobStatus)
-	route("GET", RouteHealth, s.getHealth)
-	route("GET", RouteAPIDocs, s.getAPIDocs)
-	s.mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) error {
+	route("GET", RouteMetadata, classOther, s.getMetadata)
+	route("PUT", RouteMetadata, classUploads, s.putMetadata)
+	route("GET", RouteMetadataStatus, classOther, s.getMetadataStatus)
+	route("GET", RouteSliver, classSliverReads, s.getSliver)
+	route("PUT", RouteSliver, classUploads, s.putSliver)
+	route("PUT", RouteSlivers, classUploads, s.putSlivers)
+	route("GET", RouteSliverStatus, classOther, s.getSliverStatus)
+	route("GET", RoutePermanentConfirm, classConfirmations, s.getConfirmation)
+	route("GET", RouteDeletableConfirm, classConfirmations, s.getConfirmation)
+	route("GET", RouteRecoverySymbols, classSymbols, s.getRecoverySymbols)
+	route("GET", RouteDecodingSymbols, classSymbols, s.getDecodingSymbols)
+	route("POST", RouteInconsistency, classSymbols, s.postInconsistencyProof)
+	route("GET", RouteBlobStatus, classOther, s.getBlobStatus)
+	route("GET", RouteHealth, classHealth, s.getHealth)
+	route("GET", RouteAPIDocs, classOther, s.getAPIDocs)
+	s.mux.Handle("/", s.instrument("other", s.limited(classOther, func(w http.ResponseWriter, r *http.Request) error {
 		return newError("NOT_FOUND", ReasonNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path), nil)
-	}))
+	})))
 }
 
 // instrument turns a handler into an http.Handler: errors become AIP-193

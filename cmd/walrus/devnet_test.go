@@ -248,23 +248,7 @@ func TestDevnetProcesses(t *testing.T) {
 		}
 	}
 	// The network, seen from the test.
-	c, err := client.LoadContext(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := chainclient.Dial(context.Background(), chainclient.Config{RPC: c.RPCURLs[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.Close()
-	ci, err := ch.Committee(context.Background(), "current")
-	if err != nil {
-		t.Fatal(err)
-	}
-	com, err := ci.Committee()
-	if err != nil {
-		t.Fatal(err)
-	}
+	com := currentCommittee(t, cfg)
 	params, _ := blob.NewParams(10)
 	addr := func(i int) string {
 		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("node-%d", i), "node_config.yaml"))
@@ -363,4 +347,28 @@ func TestDevnetProcesses(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the devnet did not stop on SIGINT:\n%s", dn.out)
 	}
+}
+
+// currentCommittee is the current committee of the network a client
+// configuration names, read from its chain.
+func currentCommittee(t *testing.T, cfgPath string) *committee.Committee {
+	t.Helper()
+	c, err := client.LoadContext(cfgPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := chainclient.Dial(context.Background(), chainclient.Config{RPC: c.RPCURLs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	ci, err := ch.Committee(context.Background(), "current")
+	if err != nil {
+		t.Fatal(err)
+	}
+	com, err := ci.Committee()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return com
 }

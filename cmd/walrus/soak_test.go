@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
-	"github.com/walrus-go/walrus/chain/chainclient"
 	"github.com/walrus-go/walrus/client"
 	"github.com/walrus-go/walrus/internal/nodetls"
 	"github.com/walrus-go/walrus/nodeapi"
@@ -266,23 +265,8 @@ func (s *soak) stopAll() {
 // the f shards the encoding tolerates.
 func (s *soak) loadCommittee() {
 	t := s.t
-	c, err := client.LoadContext(s.cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := chainclient.Dial(context.Background(), chainclient.Config{RPC: c.RPCURLs[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.Close()
-	ci, err := ch.Committee(context.Background(), "current")
-	if err != nil {
-		t.Fatal(err)
-	}
-	com, err := ci.Committee()
-	if err != nil {
-		t.Fatal(err)
-	}
+	com := currentCommittee(t, s.cfg)
+	var err error
 	if s.params, err = blob.NewParams(com.NShards()); err != nil {
 		t.Fatal(err)
 	}

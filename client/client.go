@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/walrus-go/walrus/blob"
@@ -176,6 +177,9 @@ type Client struct {
 	claimed map[ids.ObjectID]bool
 	// ownsChain: Close closes the chain connection (Open made it).
 	ownsChain bool
+	// lastTx is the height of the latest transaction of this client's
+	// that made it into a block.
+	lastTx atomic.Int64
 	// planMu orders listing owned Storage and claiming from it (plan.go).
 	planMu sync.Mutex
 	// bufs are reusable buffers by capacity: *sync.Pool of *[]byte.

@@ -18,11 +18,27 @@ func (c *Client) exec(ctx context.Context, op string, calls ...chain.Call) (*cha
 	if c.signer == nil {
 		return nil, ErrNoWallet
 	}
-	tx, err := c.chain.Execute(ctx, c.signer, calls...)
+	tx, err := c.execute(ctx, calls...)
 	if err != nil {
 		return tx, txError(op, err)
 	}
 	return tx, nil
+}
+
+// execute runs calls in one transaction signed by the wallet and records
+// the height of a transaction that made it into a block, so that later
+// status queries see its effects (see BlobStatus).
+func (c *Client) execute(ctx context.Context, calls ...chain.Call) (*chainclient.TxResult, error) {
+	tx, err := c.chain.Execute(ctx, c.signer, calls...)
+	if tx != nil && tx.Height > 0 {
+		for {
+			old := c.lastTx.Load()
+			if tx.Height <= old || c.lastTx.CompareAndSwap(old, tx.Height) {
+				break
+			}
+		}
+	}
+	return tx, err
 }
 
 // object reads an object, translating "not found".

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/walrus-go/walrus/blob"
 	"github.com/walrus-go/walrus/committee"
+	"github.com/walrus-go/walrus/nodeapi"
 )
 
 // ErrStatusUnavailable: too few nodes answered a blob-status request to
@@ -22,7 +24,18 @@ var ErrStatusUnavailable = errors.New("client: not enough nodes answered the blo
 // by certification, end epoch and counts) such that nodes worth at least
 // f+1 shards report it or a later one: at least one honest node vouches
 // for it, so f lying nodes can neither invent nor hide a status.
+//
+// The status reflects this client's own transactions: a node is asked
+// only once it reports having handled the chain's events up to the
+// client's latest transaction (within StatusTimeout), so the status right
+// after a deletion, registration or certification includes it.
 func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error) {
+	return c.blobStatus(ctx, id, uint64(c.lastTx.Load()))
+}
+
+// blobStatus is BlobStatus from nodes that have handled the chain's events
+// up to height after (0: any node).
+func (c *Client) blobStatus(ctx context.Context, id blob.ID, after uint64) (BlobStatus, error) {
 	cur, _, err := c.committees(ctx)
 	if err != nil {
 		return BlobStatus{}, err
@@ -34,7 +47,7 @@ func (c *Client) BlobStatus(ctx context.Context, id blob.ID) (BlobStatus, error)
 	var wg sync.WaitGroup
 	for i := range cur.Len() {
 		m := cur.Member(i)
-		wg.Go(func() { c.askStatus(ctx, id, m, sem, out) })
+		wg.Go(func() { c.askStatus(ctx, id, after, m, sem, out) })
 	}
 	defer wg.Wait()
 	n := cur.NShards()
@@ -54,10 +67,10 @@ type statusAnswer struct {
 	err    error
 }
 
-// askStatus asks member m for the blob's status, at most cap(sem) members
-// at once, and sends the answer (or the failure) on out, which has room
+// askStatus asks member m for the blob's status once it has handled the
+// events up to height after, at most cap(sem) members at once, and sends the answer (or the failure) on out, which has room
 // for every member's.
-func (c *Client) askStatus(ctx context.Context, id blob.ID, m *committee.Member, sem chan struct{}, out chan<- statusAnswer) {
+func (c *Client) askStatus(ctx context.Context, id blob.ID, after uint64, m *committee.Member, sem chan struct{}, out chan<- statusAnswer) {
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
@@ -72,8 +85,40 @@ func (c *Client) askStatus(ctx context.Context, id blob.ID, m *committee.Member,
 	}
 	rctx, rcancel := context.WithTimeout(ctx, c.cfg.StatusTimeout)
 	defer rcancel()
+	if after > 0 {
+		if err := awaitProcessed(rctx, nc, after); err != nil {
+			out <- statusAnswer{weight: m.Weight(), err: err}
+			return
+		}
+	}
 	st, err := nc.BlobStatus(rctx, id)
 	out <- statusAnswer{st, m.Weight(), err}
+}
+
+// processedPoll is how often awaitProcessed asks a node how far it has
+// followed the chain.
+const processedPoll = 50 * time.Millisecond
+
+// awaitProcessed waits until the node reports having handled every event
+// up to height h, so that its answer reflects this client's transactions
+// (read your writes: a status asked right after a deletion is not the
+// status from before it). A node that does not report its processed
+// height (a Walrus node) is not waited for.
+func awaitProcessed(ctx context.Context, nc *nodeapi.Client, h uint64) error {
+	for {
+		hi, err := nc.Health(ctx, false)
+		if err != nil {
+			return err
+		}
+		if hi.ProcessedHeight == nil || *hi.ProcessedHeight >= h {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("client: node has handled the chain's events only up to height %d, not yet %d: %w", *hi.ProcessedHeight, h, ctx.Err())
+		case <-time.After(processedPoll):
+		}
+	}
 }
 
 // collectStatuses reads up to members answers from out, stopping once the

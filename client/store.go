@@ -203,7 +203,11 @@ func (c *Client) storeEncoded(ctx context.Context, x *encoded, b budget, opts St
 // checkStatus asks the nodes for the blob's status; it reports true when
 // the store is complete without paying (alreadyCertified, markedInvalid).
 func (c *Client) checkStatus(ctx context.Context, res *StoreResult, id blob.ID, target uint32, opts StoreOptions) (bool, error) {
-	st, err := c.BlobStatus(ctx, id)
+	// Any node's view will do: a stale one only means paying for a store
+	// the chain then confirms, and waiting for the nodes to catch up with
+	// this client's latest transaction would slow every store of a busy
+	// publisher.
+	st, err := c.blobStatus(ctx, id, 0)
 	if err != nil {
 		return false, nil // unknown: store anyway, as a new blob would be
 	}
@@ -247,7 +251,7 @@ func (c *Client) extendOwned(ctx context.Context, res *StoreResult, pl *plan, op
 	t := time.Now()
 	calls := []chain.Call{&chain.ExtendBlob{Blob: chain.Ref(pl.blob.ID), Epochs: pl.op.ReuseAndExtend.EpochsExtended}}
 	calls = append(calls, c.finishCalls(pl.blob.ID, opts)...)
-	tx, err := c.chain.Execute(ctx, c.signer, calls...)
+	tx, err := c.execute(ctx, calls...)
 	res.Register = time.Since(t)
 	if err != nil {
 		return res, phaseError(PhaseRegister, txError("extend", err))
@@ -335,7 +339,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 		p.phase(PhaseRegister)
 		go func() {
 			t := time.Now()
-			tx, err := c.chain.Execute(ctx, c.signer, pl.calls...)
+			tx, err := c.execute(ctx, pl.calls...)
 			c.release(pl)
 			reg.took = time.Since(t)
 			if err != nil {
@@ -376,7 +380,7 @@ func (c *Client) uploadAndCertify(ctx context.Context, x *encoded, b budget, res
 			calls = append(calls, &chain.ExtendBlob{Blob: chain.Ref(obj), Epochs: e.EpochsExtended})
 		}
 		calls = append(calls, c.finishCalls(obj, opts)...)
-		tx, err := c.chain.Execute(ctx, c.signer, calls...)
+		tx, err := c.execute(ctx, calls...)
 		res.Certify += time.Since(t2)
 		if errors.Is(err, chain.ENotCertifiedEpoch) && attempt < 2 {
 			tail.release()

@@ -35,6 +35,8 @@ func (hs *health) Health(detailed bool) nodeapi.HealthInfo {
 	chainH := hs.progress.chainHeight.Load()
 	h.EventProgress = nodeapi.EventProgress{Persisted: hs.progress.events.Load(), HighestFinishedEventIndex: &cursor}
 	h.LatestCheckpointSequenceNumber = &chainH
+	processed := hs.progress.processedH.Load()
+	h.ProcessedHeight = &processed
 	backlog, _ := hs.store.SyncQueueLen()
 	owned := hs.view.OwnedShards()
 	switch {

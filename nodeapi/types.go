@@ -212,6 +212,10 @@ type HealthInfo struct {
 	// LatestCheckpointSequenceNumber is, here, the chain height the node has
 	// followed events to.
 	LatestCheckpointSequenceNumber *uint64 `json:"latestCheckpointSequenceNumber,omitempty"`
+	// ProcessedHeight (this implementation's; Walrus nodes omit it) is the
+	// chain height up to which the node has handled every event, so that
+	// its answers reflect every transaction at or below it.
+	ProcessedHeight *uint64 `json:"processedHeight,omitempty"`
 }
 
 // Node statuses reported in HealthInfo.NodeStatus (Walrus's names).
